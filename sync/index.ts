@@ -1,0 +1,12 @@
+/** The public face of sync/: what the client, the server and third-party programs import. */
+export * from './schema.js'
+export * from './ids.js'
+export * from './origin.js'
+export * from './status.js'
+export * from './changes.js'
+export * from './rules.js'
+export * from './compensate.js'
+export * from './ledger-index.js'
+export * from './inventory.js'
+export * from './fold.js'
+export * from './guard.js'
