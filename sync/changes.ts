@@ -47,16 +47,23 @@ export interface EntityChange {
   readonly nested: Set<string>
 }
 
-/** A place in the ledger: record `offset` of a Yjs struct (offset -1: the whole struct). */
-export interface LedgerRef {
-  readonly struct: Y.Item
-  readonly offset: number
+/**
+ * A run of content by Yjs id: `length` units starting at (client, clock). Ids stay valid when Yjs
+ * later splits or merges the structs that hold them, so a fix can find them again.
+ */
+export interface ContentRef {
+  readonly client: number
+  readonly clock: number
+  readonly length: number
 }
 
 export interface LedgerInsert {
   readonly record: unknown
   readonly client: number
-  readonly ref: LedgerRef
+  /** The record itself (length 1), or a whole struct that is not a plain record. */
+  readonly ref: ContentRef
+  /** False when the content is not a plain record (a shared type, a string, binary). */
+  readonly plain: boolean
 }
 
 export interface ServerKeyChange extends KeyChange {
@@ -67,7 +74,7 @@ export interface ServerKeyChange extends KeyChange {
 export interface StrayStruct {
   readonly where: string
   readonly client: number
-  readonly struct: Y.Item
+  readonly ref: ContentRef
 }
 
 export interface ChangeSet {
@@ -94,6 +101,8 @@ const sharedKind = (t: AnyType): SharedValue['type'] => {
   if (t instanceof Y.XmlElement || t instanceof Y.XmlFragment || t instanceof Y.XmlText) return 'xml'
   return 'shared'
 }
+
+const refOf = (struct: Y.Item): ContentRef => ({ client: struct.id.client, clock: struct.id.clock, length: struct.length })
 
 const lastContent = (item: Y.Item): unknown => {
   const content = item.content.getContent()
@@ -185,7 +194,7 @@ export class ChangeCollector {
     const strayAt = (where: string, struct: Y.Item) => {
       if (stray.has(struct)) return
       stray.add(struct)
-      out.strays.push({ where, client: struct.id.client, struct })
+      out.strays.push({ where, client: struct.id.client, ref: refOf(struct) })
     }
 
     // 1. Every struct this transaction inserted: ledger records, and anything out of place.
@@ -207,14 +216,11 @@ export class ChangeCollector {
           else if (struct.content instanceof Y.ContentAny) {
             const records = struct.content.getContent()
             for (let offset = 0; offset < records.length; offset++) {
-              out.ledgerInserts.push({ record: records[offset], client, ref: { struct, offset } })
+              const ref = { client, clock: struct.id.clock + offset, length: 1 }
+              out.ledgerInserts.push({ record: records[offset], client, ref, plain: true })
             }
           } else {
-            out.ledgerInserts.push({
-              record: new SharedValue('shared', null),
-              client,
-              ref: { struct, offset: -1 },
-            })
+            out.ledgerInserts.push({ record: new SharedValue('shared', null), client, ref: refOf(struct), plain: false })
           }
         } else if (struct.parentSub === null) {
           strayAt(root, struct) // list content inside a map

@@ -5,7 +5,7 @@
  */
 import * as Y from 'yjs'
 import { SharedValue } from './changes.js'
-import type { Slot } from './changes.js'
+import type { ContentRef, Slot } from './changes.js'
 import type { Origin } from './origin.js'
 import type { Fix, Violation } from './rules.js'
 import { ROOT } from './schema.js'
@@ -23,22 +23,43 @@ const toYValue = (slot: Slot & { exists: true }): unknown => {
   return v
 }
 
+/**
+ * Deletes the content in a run of ids, splitting structs at its edges as Yjs does for its own
+ * deletes. Ids survive the merging of structs that happens after each transaction.
+ */
+const deleteContent = (tr: Y.Transaction, ref: ContentRef): number => {
+  const structs = tr.doc.store.clients.get(ref.client)
+  const last = structs?.[structs.length - 1]
+  const end = ref.clock + ref.length
+  if (!last || last.id.clock + last.length < end) return 0
+  let deleted = 0
+  let clock = ref.clock
+  while (clock < end) {
+    const struct = Y.getItemCleanStart(tr, Y.createID(ref.client, clock))
+    if (struct.id.clock + struct.length > end) Y.getItemCleanStart(tr, Y.createID(ref.client, end))
+    if (struct instanceof Y.Item && !struct.deleted) {
+      struct.delete(tr)
+      deleted++
+    }
+    clock = struct.id.clock + struct.length
+  }
+  return deleted
+}
+
 /** Applies the fixes of these violations in one transaction. Returns how many changes it made. */
 export const compensate = (doc: Y.Doc, violations: readonly Violation[], origin: Origin): number => {
   if (violations.length === 0) return 0
   // One fix per target: a whole-entity restore supersedes field restores inside that entity.
   const keyFixes = new Map<string, Extract<Fix, { op: 'restore-key' }>>()
   const wholeEntities = new Set<string>()
-  const recordDeletes = new Map<Y.Item, Set<number>>()
+  const deletes = new Map<string, ContentRef>()
   const restores: unknown[] = []
   for (const { fix } of violations) {
     if (fix.op === 'restore-key') {
       keyFixes.set(`${fix.root}\u0000${fix.entity ?? ''}\u0000${fix.key}`, fix)
       if (fix.entity === null) wholeEntities.add(`${fix.root}\u0000${fix.key}`)
-    } else if (fix.op === 'delete-record') {
-      const offsets = recordDeletes.get(fix.ref.struct) ?? new Set<number>()
-      offsets.add(fix.ref.offset)
-      recordDeletes.set(fix.ref.struct, offsets)
+    } else if (fix.op === 'delete-content') {
+      deletes.set(`${fix.ref.client}:${fix.ref.clock}`, fix.ref)
     } else {
       restores.push(fix.record)
     }
@@ -46,49 +67,19 @@ export const compensate = (doc: Y.Doc, violations: readonly Violation[], origin:
 
   let made = 0
   doc.transact((tr) => {
-    // Ledger records: find where each affected struct starts in one walk, then delete from the end.
-    const movements = doc.getArray<unknown>(ROOT.movements)
-    const positions: number[] = []
-    const pending = new Map(recordDeletes)
-    for (const [struct, offsets] of recordDeletes) {
-      if (struct.deleted) pending.delete(struct)
-      else if (offsets.has(-1) || struct.parent !== movements) {
-        struct.delete(tr) // misplaced or not a record: the whole struct goes
-        made++
-        pending.delete(struct)
-      }
-    }
-    let index = 0
-    for (let n = movements._start; n !== null && pending.size > 0; n = n.right) {
-      const offsets = pending.get(n)
-      if (offsets) {
-        for (const offset of offsets) positions.push(index + offset)
-        pending.delete(n)
-      }
-      if (!n.deleted && n.countable) index += n.length
-    }
-    positions.sort((a, b) => b - a)
-    for (const position of positions) {
-      movements.delete(position, 1)
-      made++
-    }
+    for (const ref of deletes.values()) made += deleteContent(tr, ref)
     if (restores.length > 0) {
-      movements.push(restores)
+      doc.getArray<unknown>(ROOT.movements).push(restores)
       made += restores.length
     }
-
     for (const fix of keyFixes.values()) {
       if (fix.entity !== null && wholeEntities.has(`${fix.root}\u0000${fix.entity}`)) continue
       const root = doc.getMap<unknown>(fix.root)
       const target = fix.entity === null ? root : root.get(fix.entity)
       if (!(target instanceof Y.Map)) continue
-      if (fix.before.exists) {
-        const value = toYValue(fix.before)
-        if (value === undefined) target.delete(fix.key)
-        else target.set(fix.key, value)
-      } else {
-        target.delete(fix.key)
-      }
+      const value = fix.before.exists ? toYValue(fix.before) : undefined
+      if (value === undefined) target.delete(fix.key)
+      else target.set(fix.key, value)
       made++
     }
   }, origin)

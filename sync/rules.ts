@@ -5,7 +5,7 @@
  */
 import type { Actor } from './origin.js'
 import { ABSENT, SharedValue } from './changes.js'
-import type { ChangeSet, EntityChange, KeyChange, LedgerInsert, LedgerRef, Slot } from './changes.js'
+import type { ChangeSet, ContentRef, EntityChange, KeyChange, LedgerInsert, Slot } from './changes.js'
 import {
   ENTITY_FIELDS,
   ID_PATTERN,
@@ -40,7 +40,8 @@ export type ViolationCode = (typeof VIOLATION_CODES)[number]
 
 /** How to undo one violation. */
 export type Fix =
-  | { readonly op: 'delete-record'; readonly ref: LedgerRef }
+  /** Delete content the change inserted: a ledger record, or a whole misplaced struct. */
+  | { readonly op: 'delete-content'; readonly ref: ContentRef }
   | { readonly op: 'restore-record'; readonly record: unknown }
   /** Put back what `key` held before (in `root`, or in entity `entity` of `root`). */
   | { readonly op: 'restore-key'; readonly root: string; readonly entity: string | null; readonly key: string; readonly before: Slot }
@@ -199,7 +200,7 @@ const judgeEntity = (j: Judge, kind: EntityKind, root: string, change: EntityCha
 const judgeLedger = (j: Judge, changes: ChangeSet, rejectedItems: Set<string>, rejectedLocations: Set<string>) => {
   const accepted: Array<{ insert: LedgerInsert; m: Movement }> = []
   const reject = (insert: LedgerInsert, code: ViolationCode, message: string, id: string) =>
-    j.out.push({ code, message, path: `movements/${id}`, fix: { op: 'delete-record', ref: insert.ref } })
+    j.out.push({ code, message, path: `movements/${id}`, fix: { op: 'delete-content', ref: insert.ref } })
 
   const countIds = (records: Iterable<unknown>, field: 'id' | 'undoes') => {
     const counts = new Map<string, number>()
@@ -210,6 +211,8 @@ const judgeLedger = (j: Judge, changes: ChangeSet, rejectedItems: Set<string>, r
     return counts
   }
   const idsInThisChange = countIds(changes.ledgerInserts.map((i) => i.record), 'id')
+  // A record deleted and a new one with its id written: an edit in place, which the ledger forbids.
+  const deletedIds = j.ctx.actorOf(null).kind === 'server' ? new Map<string, number>() : countIds(changes.ledgerDeletes, 'id')
   const newIds = new Map<string, number>()
   for (const insert of changes.ledgerInserts) {
     const actor = j.ctx.actorOf(insert.client)
@@ -219,7 +222,7 @@ const judgeLedger = (j: Judge, changes: ChangeSet, rejectedItems: Set<string>, r
       reject(insert, 'read-only', `${describeActor(actor)} may not record movements`, id)
       continue
     }
-    if (insert.ref.offset < 0 || r instanceof SharedValue) {
+    if (!insert.plain || r instanceof SharedValue) {
       reject(insert, 'unknown-structure', 'the ledger holds plain movement records only', id)
       continue
     }
@@ -244,7 +247,9 @@ const judgeLedger = (j: Judge, changes: ChangeSet, rejectedItems: Set<string>, r
       const seen = (newIds.get(m.id) ?? 0) + 1
       newIds.set(m.id, seen)
       const total = j.ctx.movementsWithId(m.id).length
-      if (seen > 1 || total > (idsInThisChange.get(m.id) ?? 0)) {
+      if (deletedIds.has(m.id)) {
+        reject(insert, 'ledger-changed', `movement ${id} may not be edited; record a new movement instead`, id)
+      } else if (seen > 1 || total > (idsInThisChange.get(m.id) ?? 0)) {
         reject(insert, 'duplicate-movement', `movement ${id} is already in the ledger`, id)
       } else {
         accepted.push({ insert, m })
@@ -335,7 +340,7 @@ export const validateChanges = (changes: ChangeSet, ctx: RuleContext): Violation
       code: 'unknown-structure',
       message: `nothing may be written to ${stray.where}: it is outside the schema`,
       path: stray.where,
-      fix: { op: 'delete-record', ref: { struct: stray.struct, offset: -1 } },
+      fix: { op: 'delete-content', ref: stray.ref },
     })
   }
   return j.out
