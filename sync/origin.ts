@@ -18,7 +18,7 @@ export type Origin =
   /** An update received from a connection (server side) or from the relay (client side). */
   | { readonly source: 'connection'; readonly connectionId: string }
   /** A change the server makes itself: compensation, compaction, restore, alerts. */
-  | { readonly source: 'server'; readonly reason: 'compensation' | 'compaction' | 'restore' | 'alerts' | 'migration' }
+  | { readonly source: 'server'; readonly reason: 'compensation' | 'compaction' | 'restore' | 'alerts' | 'migration' | 'import' }
   /** State loaded from storage (IndexedDB, the server's store). */
   | { readonly source: 'storage' }
 

@@ -1,0 +1,38 @@
+/**
+ * The HTTP side: Hono routes over the relay and the store. Hono stays a thin layer; the relay does
+ * the document work.
+ */
+import { Hono } from 'hono'
+import type { TokenTtl } from './auth/tokens.js'
+import { authRoutes } from './api/auth-routes.js'
+import { apiError } from './api/errors.js'
+import { tenantRoutes } from './api/tenant-routes.js'
+import type { Relay } from './relay/relay.js'
+import type { Storage } from './storage/types.js'
+
+export interface AppDeps {
+  readonly storage: Storage
+  readonly relay: Relay
+  readonly secret: string
+  readonly tokenTtl: TokenTtl
+}
+
+export const createApp = ({ storage, relay, secret, tokenTtl }: AppDeps): Hono => {
+  const app = new Hono()
+  app.route('/api/auth', authRoutes(storage, secret, tokenTtl))
+  app.route('/api/tenants', tenantRoutes(storage, secret, relay))
+  app.get('/api/health', (c) =>
+    c.json({ status: 'ok', storage: storage.kind, connections: relay.connectionCount, documents: relay.documentCount }),
+  )
+  app.get('/metrics', (c) =>
+    c.text(relay.metrics.render({ connections: relay.connectionCount, documents: relay.documentCount }), 200, {
+      'content-type': 'text/plain; version=0.0.4',
+    }),
+  )
+  app.notFound((c) => apiError(c, 404, 'not-found', `no route for ${c.req.method} ${c.req.path}`))
+  app.onError((err, c) => {
+    console.error('[http] unhandled error', err)
+    return apiError(c, 500, 'internal', 'the server failed to answer this request; it has been logged')
+  })
+  return app
+}

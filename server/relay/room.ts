@@ -1,0 +1,399 @@
+/**
+ * One tenant document in memory and the connections that share it. Every change runs through one
+ * serial queue: integrate, judge, compensate, store, and only then relay and acknowledge. Nothing
+ * reaches another device before it is durable, and nothing invalid reaches it at all.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as awarenessProtocol from 'y-protocols/awareness'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import { applyGuarded } from '../../sync/guard.js'
+import { LedgerIndex } from '../../sync/ledger-index.js'
+import { SERVER_ACTOR } from '../../sync/origin.js'
+import type { Actor, Origin, Role } from '../../sync/origin.js'
+import { MESSAGE, encodeDurable, encodeRejected } from '../../sync/protocol.js'
+import type { RejectedChange } from '../../sync/protocol.js'
+import type { Violation } from '../../sync/rules.js'
+import { ROOT, SCHEMA_VERSION } from '../../sync/schema.js'
+import type { Connection } from './connection.js'
+import type { RelayMetrics } from './metrics.js'
+import { SerialQueue } from './queue.js'
+import { SERVER_USER_ID } from './types.js'
+import type { RelayHooks, RelayLimits } from './types.js'
+
+/** Pending (not yet integrable) content larger than this is dropped; its sender resends on reconnect. */
+const MAX_PENDING_BYTES = 1024 * 1024
+
+interface Captured<T> {
+  readonly result: T
+  readonly update: Uint8Array | null
+  readonly touched: Set<string>
+}
+
+export class RoomClosed extends Error {
+  override readonly name = 'RoomClosed'
+}
+
+const syncUpdateMessage = (update: Uint8Array): Uint8Array => {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, MESSAGE.sync)
+  syncProtocol.writeUpdate(e, update)
+  return encoding.toUint8Array(e)
+}
+
+export class Room {
+  readonly doc = new Y.Doc()
+  readonly index: LedgerIndex
+  readonly awareness: awarenessProtocol.Awareness
+  readonly connections = new Set<Connection>()
+  readonly queue = new SerialQueue()
+  /** Yjs client id → owning user id (SERVER_USER_ID for the server's own). */
+  private readonly owners = new Map<number, string>()
+  private readonly roles = new Map<string, Role>()
+  private storedBytes = 0
+  private appendsSinceCompaction = 0
+  private lastSeq = 0
+  private closed = false
+  idleTimer: NodeJS.Timeout | null = null
+
+  private constructor(
+    readonly tenant: string,
+    private readonly hooks: RelayHooks,
+    private readonly limits: RelayLimits,
+    private readonly metrics: RelayMetrics,
+  ) {
+    this.index = new LedgerIndex(this.doc)
+    this.awareness = new awarenessProtocol.Awareness(this.doc)
+    this.awareness.setLocalState(null)
+    this.awareness.on('update', this.onAwarenessUpdate)
+  }
+
+  /** Loads a tenant's document from the store and claims a client id for the server's writes. */
+  static async load(tenant: string, hooks: RelayHooks, limits: RelayLimits, metrics: RelayMetrics): Promise<Room> {
+    const room = new Room(tenant, hooks, limits, metrics)
+    const stored = await hooks.load(tenant)
+    const origin: Origin = { source: 'storage' }
+    Y.transact(room.doc, () => {
+      if (stored.state) Y.applyUpdate(room.doc, stored.state, origin)
+      for (const update of stored.updates) Y.applyUpdate(room.doc, update, origin)
+    }, origin)
+    room.lastSeq = stored.lastSeq
+    room.storedBytes = (stored.state?.length ?? 0) + stored.updates.reduce((n, u) => n + u.length, 0)
+    room.appendsSinceCompaction = stored.updates.length
+    // The server writes with a client id of its own, claimed so that nobody can forge it.
+    for (;;) {
+      const owner = await hooks.claimClientId(tenant, room.doc.clientID, SERVER_USER_ID)
+      if (owner === SERVER_USER_ID) break
+      room.doc.clientID = Math.floor(Math.random() * 0xffffffff) >>> 0
+    }
+    room.owners.set(room.doc.clientID, SERVER_USER_ID)
+    if (room.doc.getMap(ROOT.meta).get('schemaVersion') !== SCHEMA_VERSION) {
+      await room.serverChange('migration', (doc) => doc.getMap(ROOT.meta).set('schemaVersion', SCHEMA_VERSION))
+    }
+    return room
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  // ---- connections ------------------------------------------------------------------------
+
+  /** Greets a new connection: the server's state vector, everyone's presence. */
+  join(conn: Connection): void {
+    this.connections.add(conn)
+    if (conn.session) this.roles.set(conn.session.userId, conn.session.role)
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, MESSAGE.sync)
+    syncProtocol.writeSyncStep1(e, this.doc)
+    conn.send(encoding.toUint8Array(e))
+    const states = this.awareness.getStates()
+    if (states.size > 0) {
+      const a = encoding.createEncoder()
+      encoding.writeVarUint(a, MESSAGE.awareness)
+      encoding.writeVarUint8Array(a, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...states.keys()]))
+      conn.send(encoding.toUint8Array(a))
+    }
+  }
+
+  leave(conn: Connection): void {
+    if (!this.connections.delete(conn)) return
+    if (conn.awarenessIds.size > 0) {
+      awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null)
+    }
+  }
+
+  private broadcast(data: Uint8Array, except?: Connection): void {
+    for (const c of this.connections) if (c !== except) c.send(data)
+  }
+
+  private readonly onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+  ): void => {
+    const changed = [...added, ...updated, ...removed]
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, MESSAGE.awareness)
+    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))
+    this.broadcast(encoding.toUint8Array(e))
+  }
+
+  /**
+   * Presence from a connection: each state is stamped with the authenticated user, and a
+   * connection speaks only for awareness client ids no other connection has claimed.
+   */
+  applyAwareness(conn: Connection, update: Uint8Array): void {
+    const session = conn.session
+    if (!session) return
+    const d = decoding.createDecoder(update)
+    const out = encoding.createEncoder()
+    const count = decoding.readVarUint(d)
+    const entries: Array<[number, number, string]> = []
+    for (let i = 0; i < count; i++) {
+      const clientId = decoding.readVarUint(d)
+      const clock = decoding.readVarUint(d)
+      const json = decoding.readVarString(d)
+      if (!conn.awarenessIds.has(clientId)) {
+        const taken = [...this.connections].some((c) => c !== conn && c.awarenessIds.has(clientId))
+        if (taken) continue
+        conn.awarenessIds.add(clientId)
+      }
+      if (json.length > this.limits.maxAwarenessStateBytes) continue
+      const state: unknown = JSON.parse(json)
+      const stamped =
+        state === null
+          ? null
+          : { ...(typeof state === 'object' && !Array.isArray(state) ? state : {}), user: { id: session.userId, name: session.name, role: session.role } }
+      entries.push([clientId, clock, JSON.stringify(stamped)])
+    }
+    if (entries.length === 0) return
+    encoding.writeVarUint(out, entries.length)
+    for (const [clientId, clock, json] of entries) {
+      encoding.writeVarUint(out, clientId)
+      encoding.writeVarUint(out, clock)
+      encoding.writeVarString(out, json)
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encoding.toUint8Array(out), conn)
+  }
+
+  queryAwareness(conn: Connection): void {
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, MESSAGE.awareness)
+    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]))
+    conn.send(encoding.toUint8Array(e))
+  }
+
+  // ---- sync ------------------------------------------------------------------------------
+
+  /** Sync step 1 from a client: send what it lacks, then what the server has stored. */
+  answerStateVector(conn: Connection, stateVector: Uint8Array): Promise<void> {
+    return this.queue.run(() => {
+      if (this.closed) return
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, MESSAGE.sync)
+      syncProtocol.writeSyncStep2(e, this.doc, stateVector)
+      conn.send(encoding.toUint8Array(e))
+      conn.sendExt(encodeDurable(Y.encodeStateVector(this.doc)))
+    })
+  }
+
+  private actorOf(conn: Connection): (client: number | null) => Actor {
+    return (client) => {
+      if (client === null) return conn.actor
+      const owner = this.owners.get(client)
+      if (owner === SERVER_USER_ID) return SERVER_ACTOR
+      if (owner === undefined || owner === conn.session?.userId) return conn.actor
+      // Content of another user completing now (it waited for something it depended on).
+      return { kind: 'user', userId: owner, role: this.roles.get(owner) ?? 'viewer' }
+    }
+  }
+
+  /** Sync step 2 or an update from a client. */
+  receiveUpdate(conn: Connection, update: Uint8Array): Promise<void> {
+    return this.queue.run(() => this.integrate(conn, update))
+  }
+
+  private refuse(conn: Connection, rejected: RejectedChange[]): void {
+    this.metrics.updatesRefused++
+    conn.sendExt(encodeRejected(rejected))
+  }
+
+  private async integrate(conn: Connection, update: Uint8Array): Promise<void> {
+    if (this.closed || !conn.isOpen || !conn.session) return
+    const session = conn.session
+    let meta: { from: Map<number, number>; to: Map<number, number> }
+    try {
+      meta = Y.parseUpdateMeta(update)
+    } catch {
+      this.metrics.protocolErrors++
+      return this.refuse(conn, [{ code: 'malformed-update', message: 'the update could not be decoded', path: '' }])
+    }
+    if (this.storedBytes + update.length > this.limits.maxDocumentBytes) {
+      this.refuse(conn, [{ code: 'document-too-large', message: `the document would exceed ${this.limits.maxDocumentBytes} bytes`, path: '' }])
+      conn.close('documentTooLarge')
+      return
+    }
+    // A Yjs client id belongs to the first user who writes with it.
+    const known = Y.encodeStateVector(this.doc)
+    const serverState = Y.decodeStateVector(known)
+    for (const [client, to] of meta.to) {
+      if (to <= (serverState.get(client) ?? 0)) continue // nothing new from this client id
+      let owner = this.owners.get(client)
+      if (owner === undefined) {
+        owner = await this.hooks.claimClientId(this.tenant, client, session.userId)
+        this.owners.set(client, owner)
+      }
+      if (owner !== session.userId) {
+        return this.refuse(conn, [{
+          code: 'client-id-owned',
+          message: `Yjs client id ${client} belongs to another user; the update was refused`,
+          path: '',
+        }])
+      }
+    }
+    let step: Captured<Violation[]>
+    try {
+      step = this.capture(() => applyGuarded(this.doc, this.index, update, { origin: conn.origin, actorOf: this.actorOf(conn) }))
+    } catch (err) {
+      this.metrics.protocolErrors++
+      this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
+      return
+    }
+    const { result: violations, update: merged } = step
+    this.dropOversizedPending()
+    if (merged === null) {
+      conn.sendExt(encodeDurable(known))
+      return
+    }
+    await this.persist(merged)
+    this.announce(step.touched)
+    this.metrics.updatesAccepted++
+    this.broadcast(syncUpdateMessage(merged), conn)
+    if (violations.length > 0) {
+      this.metrics.updatesRejected++
+      this.metrics.violations += violations.length
+      conn.send(syncUpdateMessage(merged)) // the sender lacks the compensation
+      conn.sendExt(encodeRejected(violations.map(({ code, message, path }) => ({ code, message, path }))))
+    }
+    conn.sendExt(encodeDurable(Y.encodeStateVector(this.doc)))
+  }
+
+  /** Runs `fn` and collects what it changed: the merged update and the items it touched. */
+  private capture<T>(fn: () => T): Captured<T> {
+    const emitted: Uint8Array[] = []
+    const touched = new Set<string>()
+    const onUpdate = (u: Uint8Array) => emitted.push(u)
+    this.doc.on('update', onUpdate)
+    const unsubscribe = this.index.subscribe((items) => items.forEach((i) => touched.add(i)))
+    try {
+      const result = fn()
+      const update = emitted.length === 0 ? null : emitted.length === 1 ? (emitted[0] as Uint8Array) : Y.mergeUpdates(emitted)
+      return { result, update, touched }
+    } finally {
+      this.doc.off('update', onUpdate)
+      unsubscribe()
+    }
+  }
+
+  /** Tells the derived duties (alerts) which items changed in a stored step. */
+  private announce(changedItems: ReadonlySet<string>): void {
+    if (changedItems.size === 0 || !this.hooks.changed) return
+    try {
+      this.hooks.changed({ tenant: this.tenant, doc: this.doc, index: this.index, changedItems })
+    } catch (err) {
+      console.error(`[relay] a change hook failed for ${this.tenant}`, err)
+    }
+  }
+
+  private dropOversizedPending(): void {
+    const pending = this.doc.store.pendingStructs
+    if (pending && pending.update.length > MAX_PENDING_BYTES) this.doc.store.pendingStructs = null
+  }
+
+  /**
+   * Stores one update. If the store fails, the room closes: what it held in memory but could not
+   * store was never relayed or acknowledged, and every client still has its own unsaved changes.
+   */
+  private async persist(update: Uint8Array): Promise<void> {
+    const started = performance.now()
+    try {
+      this.lastSeq = await this.hooks.store(this.tenant, update)
+    } catch (err) {
+      this.metrics.storeFailures++
+      this.fail(err)
+      throw new RoomClosed(`storage failed for ${this.tenant}`, { cause: err })
+    }
+    this.metrics.storeLatency.observe((performance.now() - started) / 1000)
+    this.storedBytes += update.length
+    if (++this.appendsSinceCompaction >= this.limits.compactEveryUpdates) await this.compact()
+  }
+
+  /** Merges the update log into one state (never fatal: the log stays valid if this fails). */
+  async compact(): Promise<void> {
+    if (this.appendsSinceCompaction === 0) return
+    const state = Y.encodeStateAsUpdate(this.doc)
+    try {
+      await this.hooks.compact(this.tenant, state, this.lastSeq)
+      this.storedBytes = state.length
+      this.appendsSinceCompaction = 0
+    } catch (err) {
+      this.metrics.storeFailures++
+      console.error(`[relay] compaction of ${this.tenant} failed; the update log is kept`, err)
+    }
+  }
+
+  /**
+   * A change the server makes itself (import, restore, alerts): applied, stored, and relayed to
+   * every connection, in the queue like any other change.
+   */
+  serverChange<T>(reason: Extract<Origin, { source: 'server' }>['reason'], fn: (doc: Y.Doc, index: LedgerIndex) => T): Promise<T> {
+    return this.queue.run(async () => {
+      if (this.closed) throw new RoomClosed(`${this.tenant} is closed`)
+      const { result, update, touched } = this.capture(() =>
+        Y.transact(this.doc, () => fn(this.doc, this.index), { source: 'server', reason } satisfies Origin),
+      )
+      if (update !== null) {
+        await this.persist(update)
+        this.announce(touched)
+        this.broadcast(syncUpdateMessage(update))
+        const durable = encodeDurable(Y.encodeStateVector(this.doc))
+        for (const c of this.connections) c.sendExt(durable)
+      }
+      return result
+    })
+  }
+
+  /** Reads under the queue, so the document equals what is stored. */
+  read<T>(fn: (doc: Y.Doc, index: LedgerIndex) => T): Promise<T> {
+    return this.queue.run(() => {
+      if (this.closed) throw new RoomClosed(`${this.tenant} is closed`)
+      return fn(this.doc, this.index)
+    })
+  }
+
+  private fail(err: unknown): void {
+    console.error(`[relay] storage failed for ${this.tenant}; closing its connections`, err)
+    this.closeAll('storageUnavailable')
+  }
+
+  private closeAll(name: Parameters<Connection['close']>[0]): void {
+    this.closed = true
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    for (const c of this.connections) c.close(name)
+    this.connections.clear()
+    this.awareness.off('update', this.onAwarenessUpdate)
+    this.awareness.destroy()
+    this.index.destroy()
+    this.doc.destroy()
+  }
+
+  /** Finishes queued work, compacts, closes every connection with `name`, and frees memory. */
+  async unload(name: Parameters<Connection['close']>[0] = 'serviceRestart'): Promise<void> {
+    if (this.closed) return
+    await this.queue.run(async () => {
+      if (this.closed) return
+      await this.compact()
+      this.closeAll(name)
+    })
+  }
+}

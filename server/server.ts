@@ -1,0 +1,75 @@
+/**
+ * Starts Quartermaster: one Node HTTP server on one port for Hono's routes and the relay's
+ * WebSocket upgrades. Tests start it on port 0; main.ts starts it from the environment.
+ */
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { createAdaptorServer } from '@hono/node-server'
+import { createApp } from './app.js'
+import { DEFAULT_TOKEN_TTL } from './auth/tokens.js'
+import type { TokenTtl } from './auth/tokens.js'
+import { Relay } from './relay/relay.js'
+import { storageHooks } from './relay/storage-hooks.js'
+import type { RelayHooks, RelayLimits } from './relay/types.js'
+import type { Storage } from './storage/types.js'
+
+export interface ServerOptions {
+  readonly storage: Storage
+  readonly secret: string
+  readonly host?: string
+  readonly port?: number
+  readonly limits?: Partial<RelayLimits>
+  readonly tokenTtl?: TokenTtl
+  /** Wraps the relay's hooks (tests slow authentication down or make storage fail with this). */
+  readonly wrapHooks?: (hooks: RelayHooks) => RelayHooks
+}
+
+export interface RunningServer {
+  readonly url: string
+  readonly wsUrl: string
+  readonly port: number
+  readonly relay: Relay
+  readonly storage: Storage
+  readonly http: Server
+  /** Drains the relay (queued work stored, documents compacted, clients told 1012) and stops. */
+  close(): Promise<void>
+}
+
+export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
+  const { storage, secret } = options
+  const base = storageHooks({ storage, secret })
+  const hooks = options.wrapHooks ? options.wrapHooks(base) : base
+  const relay = new Relay({ hooks, ...(options.limits ? { limits: options.limits } : {}) })
+  const app = createApp({ storage, relay, secret, tokenTtl: options.tokenTtl ?? DEFAULT_TOKEN_TTL })
+  const http = createAdaptorServer({ fetch: app.fetch }) as Server
+  http.on('upgrade', (req, socket, head) => {
+    if (!relay.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(options.port ?? 0, host, () => {
+      http.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (http.address() as AddressInfo).port
+  const shown = host.includes(':') ? `[${host}]` : host
+  let closing: Promise<void> | null = null
+  return {
+    url: `http://${shown}:${port}`,
+    wsUrl: `ws://${shown}:${port}/sync`,
+    port,
+    relay,
+    storage,
+    http,
+    close: () =>
+      (closing ??= (async () => {
+        await relay.shutdown()
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve())
+          http.closeAllConnections()
+        })
+      })()),
+  }
+}
