@@ -1,0 +1,69 @@
+/**
+ * `npm start`: Quartermaster on its embedded defaults (SQLite in DATA_DIR), configured from the
+ * environment (server/config.ts). SIGTERM or SIGINT drains the relay and closes the store.
+ */
+import { mkdirSync } from 'node:fs'
+import { loadAuthSecret } from './auth/secret.js'
+import { bootstrapFirstAdmin } from './bootstrap.js'
+import { ConfigError, loadConfig } from './config.js'
+import { startServer } from './server.js'
+import { openSqliteStorage } from './storage/sqlite.js'
+
+const main = async (): Promise<void> => {
+  const config = loadConfig()
+  mkdirSync(config.dataDir, { recursive: true })
+  const storage = openSqliteStorage(config.dataDir)
+  const { secret } = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir })
+  const first = await bootstrapFirstAdmin(storage)
+  const server = await startServer({
+    storage,
+    secret,
+    host: config.host,
+    port: config.port,
+    limits: {
+      maxFrameBytes: config.relay.maxFrameBytes,
+      maxUnauthenticatedBytes: config.relay.maxUnauthenticatedBytes,
+      updatesPerSecond: config.relay.maxUpdatesPerSecond,
+      updateBurst: config.relay.updateBurst,
+      maxDocumentBytes: config.relay.maxDocumentBytes,
+      maxConnectionsPerUser: config.relay.maxConnectionsPerUser,
+      idleUnloadMs: config.relay.idleUnloadSeconds * 1000,
+      compactEveryUpdates: config.relay.compactEveryUpdates,
+    },
+    tokenTtl: { accessSeconds: config.accessTokenTtlSeconds, refreshSeconds: config.refreshTokenTtlSeconds },
+  })
+  console.log(`Quartermaster is listening on ${server.url} (storage: ${storage.kind} in ${config.dataDir})`)
+  console.log(`  sync: ${server.wsUrl}/<tenant>   health: ${server.url}/api/health`)
+  if (first) {
+    console.log('')
+    console.log('  First start: created tenant "%s" with user "%s" and this password (shown only once):', first.tenant, first.username)
+    console.log(`      ${first.password}`)
+    console.log('  Change it with: npx qm user password %s %s', first.tenant, first.username)
+    console.log('')
+  }
+  // A line for programs that start the server (tests, scripts): the port it really listens on.
+  console.log(`QM_LISTENING ${JSON.stringify({ url: server.url, port: server.port })}`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: saving and closing connections…`)
+    void (async () => {
+      await server.close()
+      await storage.close()
+      process.exit(0)
+    })().catch((err: unknown) => {
+      console.error('shutdown failed', err)
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`Configuration error: ${err.message}`)
+  else console.error(err)
+  process.exit(1)
+})
