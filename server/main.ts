@@ -20,16 +20,7 @@ const main = async (): Promise<void> => {
     secret,
     host: config.host,
     port: config.port,
-    limits: {
-      maxFrameBytes: config.relay.maxFrameBytes,
-      maxUnauthenticatedBytes: config.relay.maxUnauthenticatedBytes,
-      updatesPerSecond: config.relay.maxUpdatesPerSecond,
-      updateBurst: config.relay.updateBurst,
-      maxDocumentBytes: config.relay.maxDocumentBytes,
-      maxConnectionsPerUser: config.relay.maxConnectionsPerUser,
-      idleUnloadMs: config.relay.idleUnloadSeconds * 1000,
-      compactEveryUpdates: config.relay.compactEveryUpdates,
-    },
+    limits: config.relay,
     tokenTtl: { accessSeconds: config.accessTokenTtlSeconds, refreshSeconds: config.refreshTokenTtlSeconds },
   })
   console.log(`Quartermaster is listening on ${server.url} (storage: ${storage.kind} in ${config.dataDir})`)

@@ -58,7 +58,7 @@ describe('relay', () => {
     expect(ed.doc.getArray('movements').toJSON()).toEqual(admin.doc.getArray('movements').toJSON())
   })
 
-  it('[AUTH-1] a viewer receives everything, its writes never reach another device, and it is told', async () => {
+  it('[ROLE-1] a viewer receives everything, its writes never reach another device, and it is told', async () => {
     const { admin, shelf, bolts } = await seedInventory()
     const vic = await t.client('vic')
     await synced(vic)
@@ -74,14 +74,14 @@ describe('relay', () => {
     expect(seen.every((n) => n <= 11)).toBe(true)
   })
 
-  it('[AUTH-2] a token for tenant A cannot open tenant B', async () => {
+  it('[ISO-2] a token for tenant A cannot open tenant B', async () => {
     const gus = await t.client('gus', { tenant: 'acme', token: await t.token('gus') })
     await eventually(() => expect(gus.closes[0]?.code).toBe(4403))
     expect(gus.provider.synced).toBe(false)
     expect(gus.doc.getMap('items').size).toBe(0)
   })
 
-  it('[AUTH-3] forged, malformed, missing and expired tokens are refused with named close codes', async () => {
+  it('[CONN-1] forged, malformed, missing and expired tokens are refused with named close codes', async () => {
     const good = await t.token('ed')
     const forged = good.slice(0, -4) + (good.endsWith('AAAA') ? 'BBBB' : 'AAAA')
     const user = t.users['ed']
@@ -123,7 +123,7 @@ describe('relay', () => {
     expect(admin.inv.movementsOf(bolts).map((m) => m.id)).not.toContain('mv_spoofed0001')
   })
 
-  it('[AUTH-4] a Yjs client id belongs to the first user who writes with it; a forged one is refused', async () => {
+  it('[VAL-16] a Yjs client id belongs to the first user who writes with it; a forged one is refused', async () => {
     const { admin, shelf, bolts } = await seedInventory()
     // Ed crafts an update that writes with the admin's device's client id.
     const forged = new Y.Doc()

@@ -49,24 +49,55 @@ export interface RelayHooks {
   changed?(event: ChangeEvent): void
 }
 
+/** Limits the relay enforces per connection and per tenant document; env variables in server/config.ts. */
 export interface RelayLimits {
-  /** Largest WebSocket frame; a bigger one closes that connection with 1009. @default 8 MiB */
+  /**
+   * Largest WebSocket frame; a bigger one closes that connection with 1009 (MAX_FRAME_BYTES).
+   * @default 8 MiB — sync step 2 from a device that was offline for days carries all of its changes
+   * in one message; much larger than this is a bug or an attack.
+   */
   readonly maxFrameBytes: number
-  /** Bytes a connection may send before authentication completes. @default 64 KiB */
+  /**
+   * Bytes a connection may send before its authentication completes (MAX_UNAUTHENTICATED_BYTES).
+   * @default 64 KiB — an anonymous socket must not make the server buffer much.
+   */
   readonly maxUnauthenticatedBytes: number
-  /** Sustained document updates per second per connection; faster senders are throttled. @default 200 */
+  /**
+   * Sustained document updates per second per connection (MAX_UPDATES_PER_SECOND); a faster sender
+   * is throttled (its socket paused), not disconnected.
+   * @default 200 — a fast scanner makes a few changes a second; a runaway client makes thousands.
+   */
   readonly updatesPerSecond: number
-  /** Updates a connection may send at once before throttling starts. @default 400 */
+  /**
+   * Updates a connection may send at once above the sustained rate (UPDATE_BURST).
+   * @default 400 — a reconnecting device flushes its queue in a burst.
+   */
   readonly updateBurst: number
-  /** Stored bytes per tenant document; an update beyond it is refused. @default 256 MiB */
+  /**
+   * Stored bytes per tenant document; an update beyond it is refused and its sender closed with
+   * 4413 (MAX_DOCUMENT_BYTES).
+   * @default 256 MiB — one tenant must not fill the disk or the server's memory.
+   */
   readonly maxDocumentBytes: number
-  /** Open connections per user (all tenants' devices of one user). @default 20 */
+  /**
+   * Open connections per user (MAX_CONNECTIONS_PER_USER); one more is closed with 4429.
+   * @default 20 — a user has a few devices and tabs; more is a leak or a stolen token.
+   */
   readonly maxConnectionsPerUser: number
-  /** An awareness (presence) state larger than this is dropped. @default 4 KiB */
+  /**
+   * An awareness (presence) state larger than this is dropped (MAX_AWARENESS_STATE_BYTES).
+   * @default 4 KiB — presence is a name and a cursor, not a document.
+   */
   readonly maxAwarenessStateBytes: number
-  /** A document with no connection is compacted and unloaded after this long. @default 60 s */
+  /**
+   * A document with no connection is compacted and unloaded after this long (IDLE_UNLOAD_SECONDS).
+   * @default 60 s — long enough to ride out a flaky reconnect, short enough to free idle tenants.
+   */
   readonly idleUnloadMs: number
-  /** The update log is compacted into one state after this many appends. @default 500 */
+  /**
+   * The update log is compacted into one state after this many appends (COMPACT_EVERY_UPDATES).
+   * @default 500 — keeps load time and the update log small without compacting on every write.
+   */
   readonly compactEveryUpdates: number
 }
 
