@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Role } from '../../sync/origin.js'
 import { StorageError, type Storage } from './types.js'
+import { snapshotContract } from './contract-snapshots.js'
 
 export interface StorageFixture {
   readonly storage: Storage
@@ -402,6 +403,8 @@ export const storageContract = (
         }
       })
     })
+
+    snapshotContract(() => storage, { it: persistentIt, reopen })
 
     describe('isolation', () => {
       it('[ISO-1] documents, users and client ids of one tenant never show in another', async () => {

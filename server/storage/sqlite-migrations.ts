@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3'
 import { StorageError } from './types.js'
+import { SNAPSHOTS_MIGRATION } from './sqlite-snapshots.js'
 
 export interface Migration {
   /** 1, 2, 3, … in order, no gaps. */
@@ -66,6 +67,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  SNAPSHOTS_MIGRATION,
 ]
 
 /** Brings the database up to the latest migration. Safe when several processes open it at once. */

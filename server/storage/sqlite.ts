@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { sqliteSnapshotStores } from './sqlite-snapshots.js'
 import type { Role } from '../../sync/origin.js'
 import { newId } from '../../sync/ids.js'
 import { migrate } from './sqlite-migrations.js'
@@ -255,6 +256,7 @@ export const openSqliteStorage = (dataDir: string, options: SqliteStorageOptions
   })
 
   return {
+    ...sqliteSnapshotStores(db, { run, requireTenant, now }),
     kind: 'sqlite',
     path,
 

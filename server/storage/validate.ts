@@ -103,3 +103,21 @@ export const duplicateUser = (tenant: string, username: string): StorageError =>
 
 export const storageClosed = (kind: string): StorageError =>
   new StorageError('unavailable', `the ${kind} storage is closed`)
+
+/** Largest page any list returns. */
+export const MAX_PAGE = 1000
+
+/** A list's limit: the default page, or what was asked up to MAX_PAGE. */
+export const pageLimit = (limit: number | undefined, fallback = 100): number => {
+  if (limit === undefined) return fallback
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new StorageError('invalid', `a page limit must be a whole number above zero (got ${limit})`)
+  return Math.min(limit, MAX_PAGE)
+}
+
+export const checkSnapshot = (s: { state: Uint8Array; reason: string; itemCount: number; totalUnits: number }): void => {
+  if (!(s.state instanceof Uint8Array) || s.state.byteLength === 0) throw new StorageError('invalid', 'a snapshot needs a non-empty state')
+  if (typeof s.reason !== 'string' || s.reason.length > 500) throw new StorageError('invalid', 'a snapshot reason is text of at most 500 characters')
+  if (!Number.isSafeInteger(s.itemCount) || !Number.isSafeInteger(s.totalUnits)) {
+    throw new StorageError('invalid', 'item count and total units must be whole numbers')
+  }
+}
