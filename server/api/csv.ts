@@ -17,6 +17,7 @@ export const parseCsv = (text: string): string[][] => {
   let field = ''
   let quoted = false
   let line = 1
+  let quoteLine = 1 // where the open quoted field began, for the error
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0 // a byte order mark from spreadsheet exports
   const endField = () => {
     row.push(field)
@@ -42,6 +43,7 @@ export const parseCsv = (text: string): string[][] => {
     } else if (ch === '"') {
       if (field.length > 0) throw new CsvError(line, 'a quote may only start a field')
       quoted = true
+      quoteLine = line
     } else if (ch === ',') endField()
     else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++
@@ -49,7 +51,7 @@ export const parseCsv = (text: string): string[][] => {
       line++
     } else field += ch
   }
-  if (quoted) throw new CsvError(line, 'a quoted field is not closed')
+  if (quoted) throw new CsvError(quoteLine, 'a quoted field is not closed')
   if (field.length > 0 || row.length > 0) endRow()
   return rows
 }
@@ -57,13 +59,18 @@ export const parseCsv = (text: string): string[][] => {
 const needsQuotes = /[",\r\n]|^\s|\s$/
 /** Spreadsheets run cells that start with these as formulas; a leading quote keeps them text. */
 const formulaStart = /^[=+\-@\t\r]/
+/** What the guard writes: a formula start behind quotes. Text that already looks so is guarded too. */
+const guarded = /^'+[=+\-@\t\r]/
 
 export const formatCsvField = (value: string | number | boolean | undefined | null): string => {
   if (value === undefined || value === null) return ''
   let text = String(value)
-  if (typeof value === 'string' && formulaStart.test(text)) text = `'${text}`
+  if (typeof value === 'string' && (formulaStart.test(text) || guarded.test(text))) text = `'${text}`
   return needsQuotes.test(text) ? `"${text.replace(/"/g, '""')}"` : text
 }
+
+/** Undoes the export's formula guard, so that an exported cell imports back as it was. */
+export const unguardCsvField = (text: string): string => (guarded.test(text) ? text.slice(1) : text)
 
 export const formatCsv = (rows: ReadonlyArray<ReadonlyArray<string | number | boolean | undefined | null>>): string =>
   rows.map((r) => r.map(formatCsvField).join(',')).join('\r\n') + '\r\n'

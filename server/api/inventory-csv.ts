@@ -4,7 +4,8 @@
  */
 import * as Y from 'yjs'
 import { Inventory, InventoryError } from '../../sync/inventory.js'
-import { parseCsv, formatCsv, CsvError } from './csv.js'
+import type { ItemPatch } from '../../sync/inventory.js'
+import { parseCsv, formatCsv, unguardCsvField, CsvError } from './csv.js'
 
 export const CSV_COLUMNS = ['sku', 'name', 'unit', 'barcode', 'reorderPoint', 'reorderQty', 'location', 'quantity'] as const
 const REQUIRED = ['sku', 'name'] as const
@@ -30,7 +31,10 @@ export type ImportResult = { ok: true; summary: ImportSummary } | { ok: false; e
 export const exportCsv = (inv: Inventory): string => {
   const locations = new Map<string, string>(inv.listLocations().map((l) => [l.id, l.name]))
   const rows: Array<Array<string | number | undefined>> = [[...CSV_COLUMNS]]
-  for (const item of inv.listItems().sort((a, b) => a.sku.localeCompare(b.sku))) {
+  // Archived items are left out: the file has no archived column, and an import would bring
+  // them back as live items (or fold them into a live item that reuses the SKU).
+  const live = inv.listItems().filter((item) => !item.archived)
+  for (const item of live.sort((a, b) => a.sku.localeCompare(b.sku))) {
     const base = [item.sku, item.name, item.unit, item.barcode, item.reorderPoint, item.reorderQty]
     const stock = Object.entries(item.byLocation).filter(([, q]) => q !== 0)
     if (stock.length === 0) rows.push([...base, '', ''])
@@ -76,9 +80,10 @@ export const importCsv = (doc: Y.Doc, text: string, userId: string): ImportResul
     return { ok: false, errors: [{ row: 1, errors: [`at most ${MAX_IMPORT_ROWS} rows per import (got ${body.length})`] }] }
   }
 
-  // Work on a copy that writes with the server's client id; merge it only if every row is good.
+  // Work on a copy; merge it only if every row is good. The copy writes with a client id of its
+  // own, which the room claims for the server (Room.serverChange). It cannot borrow the server's:
+  // Yjs gives a doc a fresh client id whenever a remote update carries content under its own.
   const copy = new Y.Doc()
-  copy.clientID = doc.clientID
   Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc))
   const inv = new Inventory(copy, { userId, origin: { source: 'server', reason: 'import' } })
   const rowErrors: RowError[] = []
@@ -91,7 +96,7 @@ export const importCsv = (doc: Y.Doc, text: string, userId: string): ImportResul
       const errors: string[] = []
       const cell = (name: (typeof CSV_COLUMNS)[number]) => {
         const at = header.indexOf(name)
-        return at < 0 ? '' : (cells[at] ?? '').trim()
+        return at < 0 ? '' : unguardCsvField((cells[at] ?? '').trim())
       }
       if (cells.length > header.length) errors.push(`${cells.length} fields, but the header has ${header.length}`)
       const reorderPoint = parseWhole(cell('reorderPoint'), 'reorderPoint', errors)
@@ -99,7 +104,6 @@ export const importCsv = (doc: Y.Doc, text: string, userId: string): ImportResul
       const quantity = parseWhole(cell('quantity'), 'quantity', errors)
       const locationName = cell('location')
       if (quantity !== undefined && locationName === '') errors.push('a quantity needs a location')
-      if (quantity !== undefined && quantity < 0) errors.push('quantity must not be negative')
       const fields = {
         sku: cell('sku'),
         name: cell('name'),
@@ -114,7 +118,11 @@ export const importCsv = (doc: Y.Doc, text: string, userId: string): ImportResul
             const existing = inv.findByCode(fields.sku).find((it) => it.sku === fields.sku && !it.archived)
             let itemId: string
             if (existing) {
-              inv.updateItem(existing.id, fields)
+              // Only what differs from what the item shows (an export states defaults like unit "each").
+              const patch = Object.fromEntries(
+                Object.entries(fields).filter(([key, value]) => existing[key as keyof typeof existing] !== value),
+              )
+              if (Object.keys(patch).length > 0) inv.updateItem(existing.id, patch as ItemPatch)
               itemId = existing.id
               summary.itemsUpdated++
             } else {
@@ -129,6 +137,8 @@ export const importCsv = (doc: Y.Doc, text: string, userId: string): ImportResul
                 summary.locationsCreated++
               }
               if (quantity !== undefined && quantity !== inv.onHand(itemId, loc)) {
+                // A negative on-hand (oversold) exports as such; it imports back only unchanged.
+                if (quantity < 0) throw new InventoryError('invalid-input', 'quantity must not be negative')
                 inv.count({ item: itemId, location: loc, counted: quantity, reason: 'import' })
                 summary.movements++
               }

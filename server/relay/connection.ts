@@ -16,6 +16,11 @@ export class Connection {
   readonly awarenessIds = new Set<number>()
   /** Bytes received before authentication completed. */
   unauthenticatedBytes = 0
+  /**
+   * Frames waiting for the update rate limit, oldest first, each with the time it may run.
+   * Bounded: the socket is paused while any wait, so only frames already read can queue here.
+   */
+  readonly held: Array<{ readonly bytes: Uint8Array; readonly notBefore: number }> = []
   private tokens: number
   private refilledAt = Date.now()
   private closed = false

@@ -26,6 +26,18 @@ const toBytes = (data: RawData): Uint8Array => {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
 }
 
+/** Whether a frame is a document update (sync step 2 or update): what the rate limit counts. */
+const isDocumentUpdate = (bytes: Uint8Array): boolean => {
+  try {
+    const d = decoding.createDecoder(bytes)
+    if (decoding.readVarUint(d) !== MESSAGE.sync) return false
+    const step = decoding.readVarUint(d)
+    return step === syncProtocol.messageYjsSyncStep2 || step === syncProtocol.messageYjsUpdate
+  } catch {
+    return false // handled, and counted as malformed, where it is read
+  }
+}
+
 export interface RelayOptions {
   readonly hooks: RelayHooks
   readonly limits?: Partial<RelayLimits>
@@ -92,6 +104,10 @@ export class Relay {
         early.push(bytes)
         return
       }
+      this.throttle(conn, bytes, handle)
+    }
+    const handle = (bytes: Uint8Array) => {
+      if (!room) return
       try {
         this.handleMessage(conn, room, bytes)
       } catch {
@@ -102,6 +118,7 @@ export class Relay {
     ws.on('message', onMessage)
     ws.on('error', () => ws.terminate())
     ws.on('close', () => {
+      conn.held.length = 0
       this.connections.delete(conn)
       const s = conn.session
       if (s) {
@@ -127,7 +144,10 @@ export class Relay {
       this.perUser.set(key, open + 1)
       conn.session = session
       const loaded = await this.room(tenant)
-      if (!conn.isOpen) return
+      if (!conn.isOpen) {
+        this.scheduleUnload(loaded) // it may have been loaded for this connection alone
+        return
+      }
       if (loaded.idleTimer) {
         clearTimeout(loaded.idleTimer)
         loaded.idleTimer = null
@@ -146,6 +166,33 @@ export class Relay {
     })
   }
 
+  /**
+   * The update rate limit (RelayLimits.updatesPerSecond): an update beyond it waits for its turn,
+   * and so does everything the connection sends after it, in order. Meanwhile the socket is
+   * paused, so TCP pushes back on this sender only. (Pausing alone is not enough: ws still hands
+   * over every frame of a chunk it has already read.)
+   */
+  private throttle(conn: Connection, bytes: Uint8Array, handle: (bytes: Uint8Array) => void): void {
+    const wait = isDocumentUpdate(bytes) ? conn.takeUpdateToken() : 0
+    if (conn.held.length === 0 && wait === 0) {
+      handle(bytes)
+      return
+    }
+    conn.held.push({ bytes, notBefore: Date.now() + wait })
+    if (conn.held.length > 1) return // a drain is scheduled already
+    conn.socket.pause()
+    const drain = () => {
+      for (let next = conn.held[0]; next && next.notBefore <= Date.now(); next = conn.held[0]) {
+        conn.held.shift()
+        handle(next.bytes)
+      }
+      const next = conn.held[0]
+      if (next) setTimeout(drain, Math.max(1, next.notBefore - Date.now())).unref()
+      else if (conn.isOpen) conn.socket.resume()
+    }
+    setTimeout(drain, wait).unref()
+  }
+
   private handleMessage(conn: Connection, room: Room, bytes: Uint8Array): void {
     const d = decoding.createDecoder(bytes)
     const type = decoding.readVarUint(d)
@@ -156,12 +203,6 @@ export class Relay {
         if (step === syncProtocol.messageYjsSyncStep1) {
           void room.answerStateVector(conn, payload).catch(() => undefined)
         } else if (step === syncProtocol.messageYjsSyncStep2 || step === syncProtocol.messageYjsUpdate) {
-          const wait = conn.takeUpdateToken()
-          if (wait > 0) {
-            // Throttle: stop reading from this sender only; TCP pushes back on it.
-            conn.socket.pause()
-            setTimeout(() => conn.socket.resume(), wait).unref()
-          }
           void room.receiveUpdate(conn, payload).catch((err: unknown) => {
             if (!(err instanceof RoomClosed)) console.error('[relay] update failed', err)
           })

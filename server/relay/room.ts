@@ -353,6 +353,7 @@ export class Room {
         Y.transact(this.doc, () => fn(this.doc, this.index), { source: 'server', reason } satisfies Origin),
       )
       if (update !== null) {
+        await this.claimForServer(update)
         await this.persist(update)
         this.announce(touched)
         this.broadcast(syncUpdateMessage(update))
@@ -361,6 +362,25 @@ export class Room {
       }
       return result
     })
+  }
+
+  /**
+   * A server change made on a copy (an import) carries the copy's client id: the server claims it
+   * before storing, so that no user can later write under it. A failed claim fails like a store.
+   */
+  private async claimForServer(update: Uint8Array): Promise<void> {
+    try {
+      for (const client of Y.parseUpdateMeta(update).to.keys()) {
+        if (this.owners.has(client)) continue
+        const owner = await this.hooks.claimClientId(this.tenant, client, SERVER_USER_ID)
+        this.owners.set(client, owner)
+        if (owner !== SERVER_USER_ID) console.error(`[relay] client id ${client} of a server change in ${this.tenant} is owned by ${owner}`)
+      }
+    } catch (err) {
+      this.metrics.storeFailures++
+      this.fail(err)
+      throw new RoomClosed(`storage failed for ${this.tenant}`, { cause: err })
+    }
   }
 
   /** Reads under the queue, so the document equals what is stored. */
