@@ -130,7 +130,8 @@ export class ChangeCollector {
     if (!(value instanceof Y.AbstractType)) return value
     const kind = sharedKind(value)
     if (kind !== 'map') return new SharedValue(kind, null)
-    const fields: Record<string, unknown> = {}
+    // No prototype: a field named `__proto__` must stay a field the rules can see and refuse.
+    const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>
     for (const [key, item] of value._map) {
       const slot = asBefore ? this.beforeOf(item) : item.deleted ? ABSENT : present(lastContent(item))
       if (slot.exists) fields[key] = this.describe(slot.value, asBefore)

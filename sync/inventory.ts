@@ -142,7 +142,7 @@ export class Inventory {
   private checkFields(kind: string, specs: Record<string, FieldSpec>, fields: Record<string, unknown>, creating: boolean): void {
     for (const [key, value] of Object.entries(fields)) {
       if (value === undefined) continue
-      const spec = specs[key]
+      const spec = Object.hasOwn(specs, key) ? specs[key] : undefined // own keys only: not `constructor`
       if (!spec) throw new InventoryError('invalid-input', `${kind} has no field "${key}"`)
       const problem = checkField(key, spec, value)
       if (problem) throw new InventoryError('invalid-input', `${kind}: ${problem}`)
@@ -374,6 +374,9 @@ export class Inventory {
     const target = this.index.movementsWithId(movementId)[0]
     if (!target) throw new InventoryError('not-undoable', `movement ${movementId} is not in the ledger`)
     if (target.by !== this.options.userId) throw new InventoryError('not-undoable', `only ${target.by} may undo movement ${movementId}`)
+    if (target.kind === 'restore') {
+      throw new InventoryError('not-undoable', 'a restore is undone by restoring the snapshot taken right before it')
+    }
     const legs =
       target.transfer === undefined
         ? [target]

@@ -15,7 +15,7 @@ import {
   ROOT,
   checkField,
 } from './schema.js'
-import type { EntityKind, Movement, MovementKind } from './schema.js'
+import type { EntityKind, FieldSpec, Movement, MovementKind } from './schema.js'
 
 export const VIOLATION_CODES = [
   'read-only',
@@ -70,6 +70,13 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof SharedValue) &&
   Object.getPrototypeOf(v) === Object.prototype
 
+/**
+ * The spec of a field, own keys only: `constructor`, `toString` or `__proto__` are not fields, though
+ * every object answers to them (`in` and plain indexing would find them on Object.prototype).
+ */
+const fieldSpec = (specs: Record<string, FieldSpec>, key: string): FieldSpec | undefined =>
+  Object.hasOwn(specs, key) ? specs[key] : undefined
+
 const describeActor = (a: Actor): string => (a.kind === 'server' ? 'the server' : `${a.userId} (${a.role})`)
 
 /** Checks a movement record on its own: shape, fields, kind rules. Returns problems in plain words. */
@@ -77,7 +84,7 @@ export const checkMovementShape = (record: unknown): string[] => {
   if (!isPlainObject(record)) return ['a movement must be a plain record']
   const problems: string[] = []
   for (const key of Object.keys(record)) {
-    if (!(key in MOVEMENT_FIELDS)) problems.push(`unknown field "${key}"`)
+    if (!Object.hasOwn(MOVEMENT_FIELDS, key)) problems.push(`unknown field "${key}"`)
   }
   for (const [name, spec] of Object.entries(MOVEMENT_FIELDS)) {
     const value = record[name]
@@ -94,7 +101,7 @@ export const checkMovementShape = (record: unknown): string[] => {
     if (typeof v === 'string' && !ID_PATTERN.test(v)) problems.push(`${ref} is not a valid id`)
   }
   const kind = record.kind
-  if (typeof kind !== 'string' || !(kind in MOVEMENT_KINDS)) {
+  if (typeof kind !== 'string' || !Object.hasOwn(MOVEMENT_KINDS, kind)) {
     problems.push(`kind must be one of ${Object.keys(MOVEMENT_KINDS).join(', ')}`)
     return problems
   }
@@ -154,7 +161,7 @@ const judgeEntity = (j: Judge, kind: EntityKind, root: string, change: EntityCha
       } else {
         if (!ID_PATTERN.test(change.id)) reject('invalid-id', `${kind} id "${change.id.slice(0, 80)}" is not a valid id`)
         for (const [field, v] of Object.entries(value.fields)) {
-          const spec = specs[field]
+          const spec = fieldSpec(specs, field)
           if (!spec) reject('unknown-field', `${kind} ${change.id} has unknown field "${field}"`)
           else {
             const problem = checkField(field, spec, v)
@@ -174,7 +181,7 @@ const judgeEntity = (j: Judge, kind: EntityKind, root: string, change: EntityCha
     const actor = j.ctx.actorOf(field.client)
     const path = `${root}/${change.id}/${field.key}`
     const fix = restoreKey(root, change.id, field)
-    const spec = specs[field.key]
+    const spec = fieldSpec(specs, field.key)
     if (actor.kind === 'user' && actor.role === 'viewer') {
       j.out.push({ code: 'read-only', message: `${describeActor(actor)} may not change ${kind}s`, path, fix })
     } else if (!spec) {
@@ -187,11 +194,13 @@ const judgeEntity = (j: Judge, kind: EntityKind, root: string, change: EntityCha
     }
   }
   for (const key of change.nested) {
+    // Put back what the field held before this change wrote a shared type to it (a required field stays).
+    const before = change.fields.find((f) => f.key === key)?.before ?? ABSENT
     j.out.push({
       code: 'unknown-structure',
       message: `${kind} ${change.id}: field "${key}" must hold a plain value`,
       path: `${root}/${change.id}/${key}`,
-      fix: { op: 'restore-key', root, entity: change.id, key, before: ABSENT },
+      fix: { op: 'restore-key', root, entity: change.id, key, before },
     })
   }
   return true
@@ -199,8 +208,12 @@ const judgeEntity = (j: Judge, kind: EntityKind, root: string, change: EntityCha
 
 const judgeLedger = (j: Judge, changes: ChangeSet, rejectedItems: Set<string>, rejectedLocations: Set<string>) => {
   const accepted: Array<{ insert: LedgerInsert; m: Movement }> = []
-  const reject = (insert: LedgerInsert, code: ViolationCode, message: string, id: string) =>
+  /** Records refused so far in this change: compensation removes them, so nothing may build on them. */
+  const refused = new Set<unknown>()
+  const reject = (insert: LedgerInsert, code: ViolationCode, message: string, id: string) => {
+    refused.add(insert.record)
     j.out.push({ code, message, path: `movements/${id}`, fix: { op: 'delete-content', ref: insert.ref } })
+  }
 
   const countIds = (records: Iterable<unknown>, field: 'id' | 'undoes') => {
     const counts = new Map<string, number>()
@@ -286,9 +299,10 @@ const judgeLedger = (j: Judge, changes: ChangeSet, rejectedItems: Set<string>, r
   const undoSeen = new Map<string, number>()
   for (const { insert, m } of accepted) {
     if (m.kind !== 'undo' || unpaired.has(insert) || m.undoes === undefined) continue
-    const target = j.ctx.movementsWithId(m.undoes)[0]
+    const target = j.ctx.movementsWithId(m.undoes).find((t) => !refused.has(t))
     let problem: string | null = null
     if (!target) problem = `movement ${m.undoes} is not in the ledger`
+    else if (target.kind === 'restore') problem = 'a restore is undone by restoring the snapshot taken right before it'
     else if (target.by !== m.by) problem = `only ${target.by} may undo movement ${m.undoes}`
     else if (target.item !== m.item || target.location !== m.location || target.delta !== -m.delta) {
       problem = `an undo must reverse movement ${m.undoes} exactly (delta ${-target.delta} at the same item and location)`
