@@ -6,8 +6,11 @@ import { Hono } from 'hono'
 import type { TokenTtl } from './auth/tokens.js'
 import { authRoutes } from './api/auth-routes.js'
 import { apiError } from './api/errors.js'
+import { requireSession } from './api/session.js'
+import { snapshotRoutes } from './api/snapshot-routes.js'
 import { tenantRoutes } from './api/tenant-routes.js'
 import type { Relay } from './relay/relay.js'
+import type { SnapshotService } from './snapshots/service.js'
 import type { Storage } from './storage/types.js'
 
 export interface AppDeps {
@@ -15,12 +18,15 @@ export interface AppDeps {
   readonly relay: Relay
   readonly secret: string
   readonly tokenTtl: TokenTtl
+  readonly snapshots: SnapshotService
 }
 
-export const createApp = ({ storage, relay, secret, tokenTtl }: AppDeps): Hono => {
+export const createApp = ({ storage, relay, secret, tokenTtl, snapshots }: AppDeps): Hono => {
   const app = new Hono()
   app.route('/api/auth', authRoutes(storage, secret, tokenTtl))
-  app.route('/api/tenants', tenantRoutes(storage, secret, relay))
+  app.use('/api/tenants/:tenant/*', requireSession(storage, secret))
+  app.route('/api/tenants', tenantRoutes(relay))
+  app.route('/api/tenants', snapshotRoutes(storage, snapshots))
   app.get('/api/health', (c) =>
     c.json({ status: 'ok', storage: storage.kind, connections: relay.connectionCount, documents: relay.documentCount }),
   )

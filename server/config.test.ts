@@ -32,6 +32,7 @@ describe('config', () => {
         maxAwarenessStateBytes: 4096,
         compactEveryUpdates: 500,
       },
+      snapshots: { intervalMinutes: 60, keepScheduled: 168, keepDays: 90 },
     })
   })
 
@@ -52,7 +53,11 @@ describe('config', () => {
       IDLE_UNLOAD_SECONDS: '0',
       COMPACT_EVERY_UPDATES: '50',
       MAX_AWARENESS_STATE_BYTES: '1024',
+      SNAPSHOT_INTERVAL_MINUTES: '0',
+      SNAPSHOT_KEEP_SCHEDULED: '3',
+      SNAPSHOT_KEEP_DAYS: '7',
     })
+    expect(config.snapshots).toEqual({ intervalMinutes: 0, keepScheduled: 3, keepDays: 7 })
     expect(config).toMatchObject({ host: '0.0.0.0', port: 0, dataDir: '/var/lib/qm', authSecret: 's'.repeat(32), accessTokenTtlSeconds: 60 })
     expect(config.relay).toEqual({
       maxFrameBytes: 1048576,

@@ -45,6 +45,23 @@ export interface Config {
    */
   readonly refreshTokenTtlSeconds: number
   readonly relay: RelayLimits
+  readonly snapshots: {
+    /**
+     * Minutes between scheduled snapshots of each changed tenant (env SNAPSHOT_INTERVAL_MINUTES); 0 = off.
+     * @default 60 — an admin can undo a bad hour without keeping thousands of copies.
+     */
+    readonly intervalMinutes: number
+    /**
+     * Scheduled snapshots kept per tenant (env SNAPSHOT_KEEP_SCHEDULED).
+     * @default 168 — a week of hourly snapshots.
+     */
+    readonly keepScheduled: number
+    /**
+     * Days manual and pre-restore snapshots are kept (env SNAPSHOT_KEEP_DAYS).
+     * @default 90 — long enough to notice a mistake at month's end and undo a restore.
+     */
+    readonly keepDays: number
+  }
 }
 
 export const DEFAULT_HOST = '127.0.0.1'
@@ -121,5 +138,10 @@ export const loadConfig = (env: Env = process.env): Config => {
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     relay,
+    snapshots: Object.freeze({
+      intervalMinutes: integer(env, 'SNAPSHOT_INTERVAL_MINUTES', 60, 0),
+      keepScheduled: integer(env, 'SNAPSHOT_KEEP_SCHEDULED', 168, 1),
+      keepDays: integer(env, 'SNAPSHOT_KEEP_DAYS', 90, 1),
+    }),
   })
 }

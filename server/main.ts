@@ -21,6 +21,10 @@ const main = async (): Promise<void> => {
     host: config.host,
     port: config.port,
     limits: config.relay,
+    snapshots: {
+      intervalMs: config.snapshots.intervalMinutes * 60_000,
+      retention: { keepScheduled: config.snapshots.keepScheduled, keepDays: config.snapshots.keepDays },
+    },
     tokenTtl: { accessSeconds: config.accessTokenTtlSeconds, refreshSeconds: config.refreshTokenTtlSeconds },
   })
   console.log(`Quartermaster is listening on ${server.url} (storage: ${storage.kind} in ${config.dataDir})`)

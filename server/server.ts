@@ -11,6 +11,9 @@ import type { TokenTtl } from './auth/tokens.js'
 import { Relay } from './relay/relay.js'
 import { storageHooks } from './relay/storage-hooks.js'
 import type { RelayHooks, RelayLimits } from './relay/types.js'
+import { SnapshotScheduler } from './snapshots/scheduler.js'
+import { DEFAULT_RETENTION, SnapshotService } from './snapshots/service.js'
+import type { SnapshotRetention } from './snapshots/service.js'
 import type { Storage } from './storage/types.js'
 
 export interface ServerOptions {
@@ -20,6 +23,8 @@ export interface ServerOptions {
   readonly port?: number
   readonly limits?: Partial<RelayLimits>
   readonly tokenTtl?: TokenTtl
+  /** Scheduled snapshots and retention. @default hourly, 168 scheduled kept, others 90 days */
+  readonly snapshots?: { readonly intervalMs?: number; readonly retention?: SnapshotRetention }
   /** Wraps the relay's hooks (tests slow authentication down or make storage fail with this). */
   readonly wrapHooks?: (hooks: RelayHooks) => RelayHooks
 }
@@ -30,6 +35,8 @@ export interface RunningServer {
   readonly port: number
   readonly relay: Relay
   readonly storage: Storage
+  readonly snapshots: SnapshotService
+  readonly scheduler: SnapshotScheduler
   readonly http: Server
   /** Drains the relay (queued work stored, documents compacted, clients told 1012) and stops. */
   close(): Promise<void>
@@ -40,7 +47,9 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const base = storageHooks({ storage, secret })
   const hooks = options.wrapHooks ? options.wrapHooks(base) : base
   const relay = new Relay({ hooks, ...(options.limits ? { limits: options.limits } : {}) })
-  const app = createApp({ storage, relay, secret, tokenTtl: options.tokenTtl ?? DEFAULT_TOKEN_TTL })
+  const snapshots = new SnapshotService(storage, relay, options.snapshots?.retention ?? DEFAULT_RETENTION)
+  const scheduler = new SnapshotScheduler(storage, snapshots, { intervalMs: options.snapshots?.intervalMs ?? 60 * 60 * 1000 })
+  const app = createApp({ storage, relay, secret, tokenTtl: options.tokenTtl ?? DEFAULT_TOKEN_TTL, snapshots })
   const http = createAdaptorServer({ fetch: app.fetch }) as Server
   http.on('upgrade', (req, socket, head) => {
     if (!relay.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
@@ -54,6 +63,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     })
   })
   const port = (http.address() as AddressInfo).port
+  scheduler.start()
   const shown = host.includes(':') ? `[${host}]` : host
   let closing: Promise<void> | null = null
   return {
@@ -62,9 +72,12 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     port,
     relay,
     storage,
+    snapshots,
+    scheduler,
     http,
     close: () =>
       (closing ??= (async () => {
+        await scheduler.stop()
         await relay.shutdown()
         await new Promise<void>((resolve) => {
           http.close(() => resolve())

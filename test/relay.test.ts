@@ -109,6 +109,28 @@ describe('relay', () => {
     }
   })
 
+  it('[CONN-2] malformed relay paths are refused with 4400 and the server stays up', async () => {
+    const token = await t.token('ed')
+    for (const path of ['%E0', 'ACME', 'acme/extra', '', '..%2f..']) {
+      const ws = new WS(`${t.server.wsUrl}/${path}?token=${encodeURIComponent(token)}`)
+      const code = await new Promise<number>((resolve) => {
+        ws.on('close', (c) => resolve(c))
+        ws.on('error', () => resolve(-1))
+      })
+      expect(code, path).toBe(4400)
+    }
+    expect((await fetch(`${t.server.url}/api/health`)).status).toBe(200)
+  })
+
+  it('[CONN-3] an open connection is closed with 4440 when its token expires, so rights are checked again', async () => {
+    const user = t.users['ed']
+    if (!user) throw new Error('no user')
+    const token = (await issueTokens(SECRET, user, Date.now(), { accessSeconds: 2, refreshSeconds: 60 })).token
+    const ed = await t.client('ed', { token })
+    await synced(ed)
+    await eventually(() => expect(ed.closes.map((c) => c.code)).toContain(4440), 10_000)
+  })
+
   it('[VAL-8] a movement naming another user is compensated everywhere and the sender is told', async () => {
     const { admin, shelf, bolts } = await seedInventory()
     const ed = await t.client('ed')

@@ -3,19 +3,18 @@ import { Hono } from 'hono'
 import { Inventory } from '../../sync/inventory.js'
 import type { Movement } from '../../sync/schema.js'
 import type { Relay } from '../relay/relay.js'
-import type { Storage } from '../storage/types.js'
 import { apiError } from './errors.js'
 import { exportCsv, importCsv } from './inventory-csv.js'
-import { requireRole, requireSession } from './session.js'
+import { requireRole } from './session.js'
 import type { ApiEnv } from './session.js'
 
 /** Largest import body. @default 20 MiB */
 const MAX_IMPORT_BYTES = 20 * 1024 * 1024
 const MAX_PAGE = 500
 
-export const tenantRoutes = (storage: Storage, secret: string, relay: Relay) => {
+/** Expects the session middleware in front (server/app.ts). */
+export const tenantRoutes = (relay: Relay) => {
   const app = new Hono<ApiEnv>()
-  app.use('/:tenant/*', requireSession(storage, secret))
 
   /** A read-only view of the tenant's live document. */
   const view = <T>(tenant: string, fn: (inv: Inventory) => T) =>

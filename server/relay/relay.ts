@@ -10,6 +10,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import { WebSocketServer } from 'ws'
 import type { RawData, WebSocket } from 'ws'
 import { MESSAGE } from '../../sync/protocol.js'
+import type { DocumentHost, DocumentSession } from '../documents/host.js'
 import { Connection } from './connection.js'
 import { RelayMetrics } from './metrics.js'
 import { Room, RoomClosed } from './room.js'
@@ -45,7 +46,7 @@ export interface RelayOptions {
   readonly path?: string
 }
 
-export class Relay {
+export class Relay implements DocumentHost {
   readonly limits: RelayLimits
   readonly metrics = new RelayMetrics()
   private readonly hooks: RelayHooks
@@ -74,7 +75,13 @@ export class Relay {
 
   /** For the HTTP server's 'upgrade' event. Returns false if the path is not the relay's. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://relay')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://relay')
+    } catch {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+      return true
+    }
     if (url.pathname !== this.path && !url.pathname.startsWith(this.path + '/')) return false
     if (this.shuttingDown) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
@@ -85,7 +92,8 @@ export class Relay {
   }
 
   private accept(ws: WebSocket, url: URL): void {
-    const tenant = decodeURIComponent(url.pathname.slice(this.path.length + 1))
+    // Not URL-decoded: a tenant id is [a-z0-9-] only, so anything encoded fails the pattern below.
+    const tenant = url.pathname.slice(this.path.length + 1)
     const conn = new Connection(ws, tenant, url.searchParams.get('ext') === '1', this.limits)
     this.connections.add(conn)
     const early: Uint8Array[] = []
@@ -143,6 +151,12 @@ export class Relay {
       if (!conn.isOpen) return
       this.perUser.set(key, open + 1)
       conn.session = session
+      if (session.expiresAt !== undefined) {
+        // Rights are checked when a connection opens; expiry makes the device come back and be checked again.
+        const expiry = setTimeout(() => conn.close('tokenExpired', 'sign in again or refresh'), Math.min(2 ** 31 - 1, Math.max(0, session.expiresAt - Date.now())))
+        expiry.unref()
+        ws.once('close', () => clearTimeout(expiry))
+      }
       const loaded = await this.room(tenant)
       if (!conn.isOpen) {
         this.scheduleUnload(loaded) // it may have been loaded for this connection alone
@@ -257,6 +271,11 @@ export class Relay {
     } finally {
       this.scheduleUnload(room)
     }
+  }
+
+  /** DocumentHost for server duties (snapshots, restore): the tenant's room, exclusively. */
+  exclusive<T>(tenant: string, fn: (session: DocumentSession) => Promise<T>): Promise<T> {
+    return this.withRoom(tenant, (room) => room.exclusive(fn))
   }
 
   private scheduleUnload(room: Room): void {

@@ -16,6 +16,7 @@ import { MESSAGE, encodeDurable, encodeRejected } from '../../sync/protocol.js'
 import type { RejectedChange } from '../../sync/protocol.js'
 import type { Violation } from '../../sync/rules.js'
 import { ROOT, SCHEMA_VERSION } from '../../sync/schema.js'
+import type { DocumentSession, ServerReason } from '../documents/host.js'
 import type { Connection } from './connection.js'
 import type { RelayMetrics } from './metrics.js'
 import { SerialQueue } from './queue.js'
@@ -346,23 +347,37 @@ export class Room {
    * A change the server makes itself (import, restore, alerts): applied, stored, and relayed to
    * every connection, in the queue like any other change.
    */
-  serverChange<T>(reason: Extract<Origin, { source: 'server' }>['reason'], fn: (doc: Y.Doc, index: LedgerIndex) => T): Promise<T> {
-    return this.queue.run(async () => {
+  serverChange<T>(reason: ServerReason, fn: (doc: Y.Doc, index: LedgerIndex) => T): Promise<T> {
+    return this.queue.run(() => this.applyServerChange(reason, fn))
+  }
+
+  /**
+   * Runs a server duty with the document to itself: snapshots, restore. Inside, `change` makes
+   * server changes at once (the duty already holds the queue).
+   */
+  exclusive<T>(fn: (session: DocumentSession) => Promise<T>): Promise<T> {
+    return this.queue.run(() => {
       if (this.closed) throw new RoomClosed(`${this.tenant} is closed`)
-      const { result, update, touched } = this.capture(() =>
-        Y.transact(this.doc, () => fn(this.doc, this.index), { source: 'server', reason } satisfies Origin),
-      )
-      if (update !== null) {
-        await this.claimForServer(update)
-        await this.persist(update)
-        this.announce(touched)
-        this.broadcast(syncUpdateMessage(update))
-        const durable = encodeDurable(Y.encodeStateVector(this.doc))
-        for (const c of this.connections) c.sendExt(durable)
-      }
-      return result
+      return fn({ doc: this.doc, index: this.index, change: (reason, f) => this.applyServerChange(reason, f) })
     })
   }
+
+  private async applyServerChange<T>(reason: ServerReason, fn: (doc: Y.Doc, index: LedgerIndex) => T): Promise<T> {
+    if (this.closed) throw new RoomClosed(`${this.tenant} is closed`)
+    const { result, update, touched } = this.capture(() =>
+      Y.transact(this.doc, () => fn(this.doc, this.index), { source: 'server', reason } satisfies Origin),
+    )
+    if (update !== null) {
+      await this.claimForServer(update)
+      await this.persist(update)
+      this.announce(touched)
+      this.broadcast(syncUpdateMessage(update))
+      const durable = encodeDurable(Y.encodeStateVector(this.doc))
+      for (const c of this.connections) c.sendExt(durable)
+    }
+    return result
+  }
+
 
   /**
    * A server change made on a copy (an import) carries the copy's client id: the server claims it

@@ -26,7 +26,7 @@ export const storageHooks = ({ storage, secret, changed }: StorageHooksOptions):
     // The role comes from the store, not the token: a demotion takes effect on the next connection.
     const user = await storage.getUser(tenant, claims.sub)
     if (!user) throw new ConnectionRefused('forbidden', 'the user no longer exists')
-    return { tenant, userId: user.id, username: user.username, name: user.name, role: user.role }
+    return { tenant, userId: user.id, username: user.username, name: user.name, role: user.role, expiresAt: claims.exp * 1000 }
   },
   load: (tenant) => storage.loadDocument(tenant),
   store: (tenant, update) => storage.appendUpdate(tenant, update),

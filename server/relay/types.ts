@@ -12,6 +12,11 @@ export interface Session {
   readonly username: string
   readonly name: string
   readonly role: Role
+  /**
+   * When the credentials behind this session expire (ms since 1970): the connection is closed with
+   * 4440 then, so a role change or a removal reaches open connections within one token lifetime.
+   */
+  readonly expiresAt?: number
 }
 
 /** Thrown by `authenticate` to refuse a connection with a named close code. */
