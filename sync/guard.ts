@@ -39,3 +39,67 @@ export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array,
   compensate(doc, violations, { source: 'server', reason: 'compensation' })
   return violations
 }
+
+/**
+ * Whether `update` carries content that builds on content of its sender that `doc` does not have
+ * yet. Yjs would hold such content back but apply the update's deletions at once, so a rename
+ * would be judged as the removal of a required field. Such an update must wait.
+ */
+export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): boolean => {
+  for (const [client, from] of Y.parseUpdateMeta(update).from) {
+    if (from > Y.getState(doc.store, client)) return true
+  }
+  return false
+}
+
+export class TooManyHeldUpdates extends Error {
+  override readonly name = 'TooManyHeldUpdates'
+}
+
+/**
+ * The updates of one sender, applied in an order the rules can judge: an update that builds on
+ * something not here yet waits until it arrives (a y-websocket client may send a fresh edit before
+ * its sync step 2 after a reconnect), then goes through applyGuarded like any other.
+ */
+export class GuardedInbox {
+  private readonly held: Uint8Array[] = []
+  private heldBytes = 0
+
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly index: LedgerIndex,
+    private readonly options: GuardOptions,
+    /** Bytes that may wait; more means the sender will never fill its gap. @default 16 MiB */
+    private readonly maxHeldBytes = 16 * 1024 * 1024,
+  ) {}
+
+  get heldCount(): number {
+    return this.held.length
+  }
+
+  /** Applies what can be applied now; returns the violations of everything applied. */
+  receive(update: Uint8Array): Violation[] {
+    if (missingPredecessors(this.doc, update)) {
+      this.held.push(update)
+      this.heldBytes += update.length
+      if (this.heldBytes > this.maxHeldBytes) {
+        throw new TooManyHeldUpdates(`${this.heldBytes} bytes of updates wait for content that never arrived`)
+      }
+      return []
+    }
+    const violations = applyGuarded(this.doc, this.index, update, this.options)
+    // Anything held that can go now, in arrival order, until nothing more can.
+    for (let i = 0; i < this.held.length; ) {
+      const next = this.held[i] as Uint8Array
+      if (missingPredecessors(this.doc, next)) {
+        i++
+        continue
+      }
+      this.held.splice(i, 1)
+      this.heldBytes -= next.length
+      violations.push(...applyGuarded(this.doc, this.index, next, this.options))
+      i = 0
+    }
+    return violations
+  }
+}

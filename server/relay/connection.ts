@@ -1,6 +1,7 @@
 /** One WebSocket connection: its session, what it may send, and how we write to it. */
 import { randomUUID } from 'node:crypto'
 import type { WebSocket } from 'ws'
+import type { GuardedInbox } from '../../sync/guard.js'
 import type { Actor, Origin } from '../../sync/origin.js'
 import { CLOSE } from '../../sync/protocol.js'
 import type { CloseName } from '../../sync/protocol.js'
@@ -14,6 +15,8 @@ export class Connection {
   session: Session | null = null
   /** Yjs awareness client ids this connection speaks for. */
   readonly awarenessIds = new Set<number>()
+  /** This connection's updates that wait for earlier ones (see GuardedInbox). */
+  inbox: GuardedInbox | null = null
   /** Bytes received before authentication completed. */
   unauthenticatedBytes = 0
   /**

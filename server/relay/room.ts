@@ -8,7 +8,7 @@ import * as encoding from 'lib0/encoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import { applyGuarded } from '../../sync/guard.js'
+import { GuardedInbox, TooManyHeldUpdates } from '../../sync/guard.js'
 import { LedgerIndex } from '../../sync/ledger-index.js'
 import { SERVER_ACTOR } from '../../sync/origin.js'
 import type { Actor, Origin, Role } from '../../sync/origin.js'
@@ -253,9 +253,14 @@ export class Room {
       }
     }
     let step: Captured<Violation[]>
+    const inbox = (conn.inbox ??= new GuardedInbox(this.doc, this.index, { origin: conn.origin, actorOf: this.actorOf(conn) }))
     try {
-      step = this.capture(() => applyGuarded(this.doc, this.index, update, { origin: conn.origin, actorOf: this.actorOf(conn) }))
+      step = this.capture(() => inbox.receive(update))
     } catch (err) {
+      if (err instanceof TooManyHeldUpdates) {
+        conn.close('badRequest', 'updates wait for content that never arrived')
+        return
+      }
       this.metrics.protocolErrors++
       this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
       return
