@@ -4,6 +4,12 @@
  * program; `main` binds it to the real process for bin/qm.js.
  */
 import { parseArgs } from 'node:util'
+import { loadAuthSecret } from './auth/secret.js'
+import { issueTokens } from './auth/tokens.js'
+import { runningServer } from './data-dir-lock.js'
+import { OfflineHost } from './documents/offline-host.js'
+import { SnapshotNotFound, SnapshotService } from './snapshots/service.js'
+import type { RestoreResult, SnapshotDiff } from './snapshots/service.js'
 import { ROLES, type Role } from '../sync/origin.js'
 import { hashPassword, passwordProblem } from './auth/passwords.js'
 import { resolveDataDir, type Env } from './config.js'
@@ -47,10 +53,22 @@ Commands:
   user add <tenant> <username> --role <role> [--name <display name>] [--password <pw>]
                                               Create a user (display name defaults to the username)
   user list <tenant>                          List a tenant's users
-  user remove <tenant> <username>             Remove a user (their sessions end at the next refresh)
+  user remove <tenant> <username>             Remove a user (open connections close when their
+                                              access token expires; refresh stops at once)
   user role <tenant> <username> <role>        Change a user's role
   user password <tenant> <username> [--password <pw>]
-                                              Set a new password (signs the user's devices out)
+                                              Set a new password (the user's refresh tokens stop
+                                              working; devices sign in again)
+
+  snapshot list <tenant>                      List a tenant's snapshots, newest first
+  snapshot create <tenant> [--reason <text>]  Take a snapshot now
+  snapshot show <tenant> <id>                 Items and on-hand per location as of a snapshot
+  snapshot diff <tenant> <id>                 What restoring a snapshot would change now
+  snapshot restore <tenant> <id> --yes [--as <admin>]
+                                              Restore a snapshot (a safety snapshot is taken first;
+                                              restoring that one undoes it). Without --yes, only
+                                              shows what would change. Goes through the running
+                                              server when there is one, so every device sees it.
 
 Roles: ${ROLES.join(', ')}
 Tenant ids: 1–63 lowercase letters, digits and hyphens, starting with a letter or digit.
@@ -81,6 +99,9 @@ interface Parsed {
   readonly role: string | undefined
   readonly password: string | undefined
   readonly json: boolean
+  readonly reason: string | undefined
+  readonly as: string | undefined
+  readonly yes: boolean
   readonly help: boolean
   /** Options that were given, by long name. */
   readonly given: ReadonlySet<string>
@@ -99,6 +120,9 @@ const parse = (argv: readonly string[]): Parsed => {
         role: { type: 'string' },
         password: { type: 'string' },
         json: { type: 'boolean' },
+        reason: { type: 'string' },
+        as: { type: 'string' },
+        yes: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -117,6 +141,9 @@ const parse = (argv: readonly string[]): Parsed => {
     role: values.role,
     password: values.password,
     json: values.json === true,
+    reason: values.reason,
+    as: values.as,
+    yes: values.yes === true,
     help: values.help === true,
     given: new Set(Object.keys(values)),
   }
@@ -127,6 +154,7 @@ interface Context {
   readonly io: CliIo
   /** Positionals after the command words. */
   readonly operands: readonly string[]
+  readonly dataDir: string
   /** Opens the store on first use; runCli closes it. */
   readonly storage: () => SqliteStorage
 }
@@ -190,6 +218,24 @@ const publicTenant = (tenant: TenantRecord) => ({ id: tenant.id, name: tenant.na
 
 const requireTenant = async (storage: SqliteStorage, tenant: string): Promise<void> => {
   if (!(await storage.getTenant(tenant))) throw unknownTenant(tenant)
+}
+
+/** A command that did not do its work on purpose (a restore without --yes): exit 1, already explained. */
+class NotConfirmed extends Error {}
+/** A failure with a message for people. */
+class CliFailure extends Error {}
+
+const snapshotService = (ctx: Context) => new SnapshotService(ctx.storage(), new OfflineHost(ctx.storage()))
+
+const describeDiff = (d: SnapshotDiff): string => {
+  const lines = [`restoring ${d.snapshot.id} (taken ${isoDate(d.snapshot.createdAt)}) would:`]
+  if (d.itemsAdded.length) lines.push(`  archive ${d.itemsAdded.length} item(s) created since: ${d.itemsAdded.map((i) => i.sku).join(', ')}`)
+  if (d.itemsRemoved.length) lines.push(`  bring back ${d.itemsRemoved.length} item(s): ${d.itemsRemoved.map((i) => i.sku).join(', ')}`)
+  for (const f of d.fieldsChanged) lines.push(`  set ${f.kind} ${f.label} ${f.field}: ${JSON.stringify(f.now)} → ${JSON.stringify(f.snapshot)}`)
+  if (d.locationsAdded.length) lines.push(`  archive ${d.locationsAdded.length} location(s) created since`)
+  for (const q of d.quantities) lines.push(`  ${q.sku} at ${q.locationName}: ${q.now} → ${q.snapshot} (${q.delta > 0 ? '+' : ''}${q.delta})`)
+  if (lines.length === 1) lines.push('  change nothing')
+  return lines.join('\n') + '\n'
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -293,6 +339,102 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       ctx.io.stdout(`changed the password of ${username} in tenant ${tenant}\n`)
     },
   },
+  'snapshot list': {
+    usage: 'qm snapshot list <tenant> [--json]',
+    operands: 1,
+    options: ['json'],
+    run: async (ctx) => {
+      const tenant = operand(ctx, 0)
+      await requireTenant(ctx.storage(), tenant)
+      const list = await ctx.storage().listSnapshots(tenant, { limit: 1000 })
+      if (ctx.args.json) {
+        ctx.io.stdout(JSON.stringify(list.map((s) => ({ ...s, createdAt: isoDate(s.createdAt) })), null, 2) + '\n')
+        return
+      }
+      printTable(ctx.io, ['ID', 'TAKEN', 'TRIGGER', 'ITEMS', 'UNITS', 'BYTES', 'REASON'], list.map((s) => [
+        s.id, isoDate(s.createdAt), s.trigger, String(s.itemCount), String(s.totalUnits), String(s.byteSize), s.reason,
+      ]))
+    },
+  },
+  'snapshot create': {
+    usage: 'qm snapshot create <tenant> [--reason <text>] [--json]',
+    operands: 1,
+    options: ['reason', 'json'],
+    run: async (ctx) => {
+      // Reading the stored document is safe beside a running server: it stores before it relays.
+      const tenant = operand(ctx, 0)
+      await requireTenant(ctx.storage(), tenant)
+      const meta = await snapshotService(ctx).create(tenant, { trigger: 'manual', by: null, reason: ctx.args.reason ?? 'qm snapshot create' })
+      ctx.io.stdout(ctx.args.json ? JSON.stringify(meta, null, 2) + '\n' : `took snapshot ${meta.id} of ${tenant}: ${meta.itemCount} items, ${meta.totalUnits} units\n`)
+    },
+  },
+  'snapshot show': {
+    usage: 'qm snapshot show <tenant> <id> [--json]',
+    operands: 2,
+    options: ['json'],
+    run: async (ctx) => {
+      const contents = await snapshotService(ctx).contents(operand(ctx, 0), operand(ctx, 1))
+      if (ctx.args.json) {
+        ctx.io.stdout(JSON.stringify(contents, null, 2) + '\n')
+        return
+      }
+      const names = new Map(contents.locations.map((l) => [l.id, l.name]))
+      ctx.io.stdout(`snapshot ${contents.snapshot.id} taken ${isoDate(contents.snapshot.createdAt)} (${contents.snapshot.trigger})\n`)
+      printTable(ctx.io, ['SKU', 'NAME', 'ON HAND', 'BY LOCATION'], contents.items.map((i) => [
+        i.sku + (i.archived ? ' (archived)' : ''), i.name, String(i.onHand),
+        Object.entries(i.byLocation).map(([l, q]) => `${names.get(l) ?? l}: ${q}`).join(', '),
+      ]))
+    },
+  },
+  'snapshot diff': {
+    usage: 'qm snapshot diff <tenant> <id> [--json]',
+    operands: 2,
+    options: ['json'],
+    run: async (ctx) => {
+      const diff = await snapshotService(ctx).diff(operand(ctx, 0), operand(ctx, 1))
+      ctx.io.stdout(ctx.args.json ? JSON.stringify(diff, null, 2) + '\n' : describeDiff(diff))
+    },
+  },
+  'snapshot restore': {
+    usage: 'qm snapshot restore <tenant> <id> --yes [--as <admin username>] [--json]',
+    operands: 2,
+    options: ['yes', 'as', 'json'],
+    run: async (ctx) => {
+      const tenant = operand(ctx, 0)
+      const id = operand(ctx, 1)
+      const storage = ctx.storage()
+      await requireTenant(storage, tenant)
+      const admins = (await storage.listUsers(tenant)).filter((u) => u.role === 'admin')
+      const admin = ctx.args.as === undefined ? admins[0] : admins.find((u) => u.username.toLowerCase() === ctx.args.as?.toLowerCase())
+      if (!admin) {
+        throw new UsageError(ctx.args.as === undefined ? `tenant ${tenant} has no admin to restore as` : `${ctx.args.as} is not an admin of ${tenant}`)
+      }
+      if (!ctx.args.yes) {
+        ctx.io.stdout(describeDiff(await snapshotService(ctx).diff(tenant, id)))
+        ctx.io.stderr('qm: nothing was restored: run again with --yes to restore\n')
+        throw new NotConfirmed()
+      }
+      const server = runningServer(ctx.dataDir)
+      let result: RestoreResult
+      if (server) {
+        const { secret } = await loadAuthSecret({ authSecret: ctx.io.env.AUTH_SECRET || undefined, dataDir: ctx.dataDir })
+        const { token } = await issueTokens(secret, admin)
+        const res = await fetch(`${server.url}/api/tenants/${tenant}/snapshots/${encodeURIComponent(id)}/restore`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        })
+        const body = (await res.json()) as RestoreResult & { error?: { message: string } }
+        if (!res.ok) throw new CliFailure(`the server refused the restore: ${body.error?.message ?? res.status}`)
+        result = body
+      } else {
+        result = await snapshotService(ctx).restore(tenant, id, admin.id)
+      }
+      ctx.io.stdout(ctx.args.json
+        ? JSON.stringify(result, null, 2) + '\n'
+        : `restored ${tenant} to snapshot ${id}${server ? ' through the running server' : ''}: ${result.movementsWritten} restore movements.\n` +
+          `To undo: qm snapshot restore ${tenant} ${result.preRestore.id} --yes\n`)
+    },
+  },
 }
 
 const GLOBAL_OPTIONS = new Set(['data-dir', 'help'])
@@ -343,6 +485,7 @@ const runCommand = async (
       args,
       io,
       operands,
+      dataDir,
       storage: () => openStorage(dataDir),
     }
     command.check?.(ctx)
@@ -358,6 +501,11 @@ const reportError = (io: CliIo, error: unknown): number => {
   if (error instanceof UsageError) {
     io.stderr(`qm: ${error.message}\nRun "qm --help" for usage.\n`)
     return EXIT_USAGE
+  }
+  if (error instanceof NotConfirmed) return EXIT_FAILED
+  if (error instanceof CliFailure || error instanceof SnapshotNotFound) {
+    io.stderr(`qm: ${error.message}\n`)
+    return EXIT_FAILED
   }
   if (error instanceof StorageError) {
     io.stderr(`qm: ${error.message}\n`)

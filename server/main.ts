@@ -6,12 +6,14 @@ import { mkdirSync } from 'node:fs'
 import { loadAuthSecret } from './auth/secret.js'
 import { bootstrapFirstAdmin } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
+import { DataDirInUse, lockDataDir } from './data-dir-lock.js'
 import { startServer } from './server.js'
 import { openSqliteStorage } from './storage/sqlite.js'
 
 const main = async (): Promise<void> => {
   const config = loadConfig()
   mkdirSync(config.dataDir, { recursive: true })
+  const lock = lockDataDir(config.dataDir)
   const storage = openSqliteStorage(config.dataDir)
   const { secret } = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir })
   const first = await bootstrapFirstAdmin(storage)
@@ -36,6 +38,7 @@ const main = async (): Promise<void> => {
     console.log('  Change it with: npx qm user password %s %s', first.tenant, first.username)
     console.log('')
   }
+  lock.publish(server.url)
   // A line for programs that start the server (tests, scripts): the port it really listens on.
   console.log(`QM_LISTENING ${JSON.stringify({ url: server.url, port: server.port })}`)
 
@@ -47,6 +50,7 @@ const main = async (): Promise<void> => {
     void (async () => {
       await server.close()
       await storage.close()
+      lock.release()
       process.exit(0)
     })().catch((err: unknown) => {
       console.error('shutdown failed', err)
@@ -59,6 +63,7 @@ const main = async (): Promise<void> => {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`Configuration error: ${err.message}`)
+  else if (err instanceof DataDirInUse) console.error(err.message)
   else console.error(err)
   process.exit(1)
 })

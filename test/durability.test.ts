@@ -5,8 +5,6 @@
  *
  * The server runs as a real child process (`node --import tsx server/main.ts`) on SQLite.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,33 +21,8 @@ import { hashPassword } from '../server/auth/passwords.js'
 import { issueTokens } from '../server/auth/tokens.js'
 import { openSqliteStorage } from '../server/storage/sqlite.js'
 import type { UserRecord } from '../server/storage/types.js'
+import { startServerProcess as startProcess } from './support/process.js'
 import { SECRET, eventually } from './support/server.js'
-
-const ROOT_DIR = new URL('..', import.meta.url).pathname
-
-const startProcess = (dataDir: string, port: number): Promise<{ child: ChildProcess; port: number; output: string[] }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: ROOT_DIR,
-      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), AUTH_SECRET: SECRET, COMPACT_EVERY_UPDATES: '50' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const output: string[] = []
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000)
-    child.stderr?.on('data', (b: Buffer) => output.push(b.toString()))
-    child.stdout?.on('data', (b: Buffer) => {
-      output.push(b.toString())
-      const line = /QM_LISTENING (.*)/.exec(b.toString())
-      if (line?.[1]) {
-        clearTimeout(timer)
-        resolve({ child, port: (JSON.parse(line[1]) as { port: number }).port, output })
-      }
-    })
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}:\n${output.join('')}`))
-    })
-  })
 
 interface Writer {
   doc: Y.Doc

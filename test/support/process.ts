@@ -1,0 +1,37 @@
+/** The real server as a child process (`node --import tsx server/main.ts`), for kill and CLI tests. */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { SECRET } from './server.js'
+
+const ROOT_DIR = new URL('../..', import.meta.url).pathname
+
+export interface ServerProcess {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly output: string[]
+}
+
+/** Starts the server on `dataDir` and resolves once it listens (port 0 picks a free port). */
+export const startServerProcess = (dataDir: string, port: number, env: Record<string, string> = {}): Promise<ServerProcess> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: ROOT_DIR,
+      env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), AUTH_SECRET: SECRET, COMPACT_EVERY_UPDATES: '50', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const output: string[] = []
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000)
+    child.stderr?.on('data', (b: Buffer) => output.push(b.toString()))
+    child.stdout?.on('data', (b: Buffer) => {
+      output.push(b.toString())
+      const line = /QM_LISTENING (.*)/.exec(b.toString())
+      if (line?.[1]) {
+        clearTimeout(timer)
+        resolve({ child, port: (JSON.parse(line[1]) as { port: number }).port, output })
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${output.join('')}`))
+    })
+  })
