@@ -5,6 +5,7 @@
  */
 import * as Y from 'yjs'
 import { SharedValue } from './changes.js'
+import { appendToLedger } from './ledger.js'
 import type { ContentRef, Slot } from './changes.js'
 import type { Origin } from './origin.js'
 import type { Fix, Violation } from './rules.js'
@@ -69,7 +70,7 @@ export const compensate = (doc: Y.Doc, violations: readonly Violation[], origin:
   doc.transact((tr) => {
     for (const ref of deletes.values()) made += deleteContent(tr, ref)
     if (restores.length > 0) {
-      doc.getArray<unknown>(ROOT.movements).push(restores)
+      appendToLedger(doc.getArray<unknown>(ROOT.movements), restores)
       made += restores.length
     }
     for (const fix of keyFixes.values()) {

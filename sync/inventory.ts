@@ -9,6 +9,7 @@
 import * as Y from 'yjs'
 import { cryptoRandom, newId } from './ids.js'
 import type { ItemId, LocationId, RandomSource } from './ids.js'
+import { appendToLedger } from './ledger.js'
 import { LedgerIndex } from './ledger-index.js'
 import type { InventoryCounts } from './ledger-index.js'
 import type { Origin } from './origin.js'
@@ -309,7 +310,7 @@ export class Inventory {
       this.entity(this.items, 'item', m.item)
       this.entity(this.locations, 'location', m.location)
     }
-    this.write(() => this.movements.push(movements))
+    this.write(() => appendToLedger(this.movements, movements))
   }
 
   private quantity(q: number, what: string): number {

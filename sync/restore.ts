@@ -8,6 +8,7 @@
 import * as Y from 'yjs'
 import { cryptoRandom, newId } from './ids.js'
 import type { RandomSource } from './ids.js'
+import { appendToLedger } from './ledger.js'
 import { LedgerIndex } from './ledger-index.js'
 import type { Origin } from './origin.js'
 import { ROOT } from './schema.js'
@@ -196,7 +197,7 @@ export const applyRestore = (doc: Y.Doc, target: InventoryView, plan: RestorePla
         at: options.at,
       })
     }
-    if (movements.length > 0) doc.getArray<Movement>(ROOT.movements).push(movements)
+    if (movements.length > 0) appendToLedger(doc.getArray<Movement>(ROOT.movements), movements)
   }, options.origin)
   return movements
 }
