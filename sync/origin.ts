@@ -21,6 +21,8 @@ export type Origin =
   | { readonly source: 'server'; readonly reason: 'compensation' | 'compaction' | 'restore' | 'alerts' | 'migration' | 'import' }
   /** State loaded from storage (IndexedDB, the server's store). */
   | { readonly source: 'storage' }
+  /** An update another server instance accepted and stored (server side, scale-out). */
+  | { readonly source: 'peer' }
 
 export const isOrigin = (value: unknown): value is Origin =>
   typeof value === 'object' && value !== null && 'source' in value

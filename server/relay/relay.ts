@@ -13,6 +13,8 @@ import { MESSAGE } from '../../sync/protocol.js'
 import type { DocumentHost, DocumentSession } from '../documents/host.js'
 import { Connection } from './connection.js'
 import { RelayMetrics } from './metrics.js'
+import { LocalFanout } from '../scale/fanout.js'
+import type { Fanout } from '../scale/fanout.js'
 import { Room, RoomClosed } from './room.js'
 import { ConnectionRefused, DEFAULT_LIMITS } from './types.js'
 import type { RelayHooks, RelayLimits } from './types.js'
@@ -44,6 +46,8 @@ export interface RelayOptions {
   readonly limits?: Partial<RelayLimits>
   /** Path prefix of the relay. @default '/sync' */
   readonly path?: string
+  /** How other server instances hear of changes. @default LocalFanout (one instance) */
+  readonly fanout?: Fanout
 }
 
 export class Relay implements DocumentHost {
@@ -57,11 +61,19 @@ export class Relay implements DocumentHost {
   private readonly connections = new Set<Connection>()
   private readonly perUser = new Map<string, number>()
   private shuttingDown = false
+  private readonly fanout: Fanout
+  private readonly stopResume: () => void
 
   constructor(options: RelayOptions) {
     this.hooks = options.hooks
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
     this.path = options.path ?? '/sync'
+    this.fanout = options.fanout ?? new LocalFanout()
+    this.stopResume = this.fanout.onResume(() => {
+      for (const loading of this.rooms.values()) {
+        void loading.then((room) => room.catchUp()).catch((err: unknown) => console.error('[relay] catch-up failed', err))
+      }
+    })
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes, perMessageDeflate: false })
   }
 
@@ -247,7 +259,7 @@ export class Relay implements DocumentHost {
       await this.unloading.get(tenant)
       let loading = this.rooms.get(tenant)
       if (!loading) {
-        const started = Room.load(tenant, this.hooks, this.limits, this.metrics)
+        const started = Room.load(tenant, { hooks: this.hooks, limits: this.limits, metrics: this.metrics, fanout: this.fanout })
         loading = started
         this.rooms.set(tenant, started)
         started.catch(() => {
@@ -299,6 +311,7 @@ export class Relay implements DocumentHost {
     await Promise.allSettled([...this.unloading.values()])
     await Promise.all(rooms.map((r) => (r.status === 'fulfilled' ? r.value.unload('serviceRestart') : undefined)))
     for (const c of this.connections) c.close('serviceRestart')
+    this.stopResume()
     this.wss.close()
   }
 }

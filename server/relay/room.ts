@@ -17,6 +17,8 @@ import type { RejectedChange } from '../../sync/protocol.js'
 import type { Violation } from '../../sync/rules.js'
 import { ROOT, SCHEMA_VERSION } from '../../sync/schema.js'
 import type { DocumentSession, ServerReason } from '../documents/host.js'
+import type { Fanout, FanoutSubscription } from '../scale/fanout.js'
+import type { StoredDocument } from '../storage/types.js'
 import type { Connection } from './connection.js'
 import type { RelayMetrics } from './metrics.js'
 import { SerialQueue } from './queue.js'
@@ -25,6 +27,17 @@ import type { RelayHooks, RelayLimits } from './types.js'
 
 /** Pending (not yet integrable) content larger than this is dropped; its sender resends on reconnect. */
 const MAX_PENDING_BYTES = 1024 * 1024
+
+/** Awareness origin of presence that came from another instance (not published again). */
+const PEER = Symbol('peer')
+
+/** What every room of a relay shares. */
+export interface RoomContext {
+  readonly hooks: RelayHooks
+  readonly limits: RelayLimits
+  readonly metrics: RelayMetrics
+  readonly fanout: Fanout
+}
 
 interface Captured<T> {
   readonly result: T
@@ -58,27 +71,50 @@ export class Room {
   private closed = false
   idleTimer: NodeJS.Timeout | null = null
 
+  private readonly hooks: RelayHooks
+  private readonly limits: RelayLimits
+  private readonly metrics: RelayMetrics
+  private readonly fanout: Fanout
+  private subscription: FanoutSubscription | null = null
+  /** Peer messages that arrived while the room was loading, applied once it has loaded. */
+  private early: Array<() => void> | null = []
+
   private constructor(
     readonly tenant: string,
-    private readonly hooks: RelayHooks,
-    private readonly limits: RelayLimits,
-    private readonly metrics: RelayMetrics,
+    context: RoomContext,
   ) {
+    this.hooks = context.hooks
+    this.limits = context.limits
+    this.metrics = context.metrics
+    this.fanout = context.fanout
     this.index = new LedgerIndex(this.doc)
     this.awareness = new awarenessProtocol.Awareness(this.doc)
     this.awareness.setLocalState(null)
     this.awareness.on('update', this.onAwarenessUpdate)
   }
 
-  /** Loads a tenant's document from the store and claims a client id for the server's writes. */
-  static async load(tenant: string, hooks: RelayHooks, limits: RelayLimits, metrics: RelayMetrics): Promise<Room> {
-    const room = new Room(tenant, hooks, limits, metrics)
-    const stored = await hooks.load(tenant)
-    const origin: Origin = { source: 'storage' }
-    Y.transact(room.doc, () => {
-      if (stored.state) Y.applyUpdate(room.doc, stored.state, origin)
-      for (const update of stored.updates) Y.applyUpdate(room.doc, update, origin)
-    }, origin)
+  /**
+   * Loads a tenant's document and claims a client id for the server's writes. With other
+   * instances, it subscribes to their changes first and loads second: every update is stored
+   * before it is published, so an update is either in what the load read or arrives after it.
+   */
+  static async load(tenant: string, context: RoomContext): Promise<Room> {
+    const room = new Room(tenant, context)
+    const { hooks } = context
+    const subscription = context.fanout.subscribe(tenant, {
+      update: (u) => room.fromPeer(() => void room.receivePeerUpdate(u)),
+      awareness: (u) => room.fromPeer(() => awarenessProtocol.applyAwarenessUpdate(room.awareness, u, PEER)),
+    })
+    room.subscription = subscription
+    let stored
+    try {
+      await subscription.ready
+      stored = await hooks.load(tenant)
+    } catch (err) {
+      await subscription.unsubscribe().catch(() => undefined)
+      throw err
+    }
+    room.applyStored(stored)
     room.lastSeq = stored.lastSeq
     room.storedBytes = (stored.state?.length ?? 0) + stored.updates.reduce((n, u) => n + u.length, 0)
     room.appendsSinceCompaction = stored.updates.length
@@ -92,7 +128,53 @@ export class Room {
     if (room.doc.getMap(ROOT.meta).get('schemaVersion') !== SCHEMA_VERSION) {
       await room.serverChange('migration', (doc) => doc.getMap(ROOT.meta).set('schemaVersion', SCHEMA_VERSION))
     }
+    const early = room.early ?? []
+    room.early = null
+    for (const apply of early) apply()
     return room
+  }
+
+  private applyStored(stored: StoredDocument): void {
+    const origin: Origin = { source: 'storage' }
+    Y.transact(this.doc, () => {
+      if (stored.state) Y.applyUpdate(this.doc, stored.state, origin)
+      for (const update of stored.updates) Y.applyUpdate(this.doc, update, origin)
+    }, origin)
+  }
+
+  private fromPeer(apply: () => void): void {
+    if (this.closed) return
+    if (this.early) this.early.push(apply)
+    else apply()
+  }
+
+  /**
+   * An update another instance validated and stored: applied as it is (no rules: it passed them
+   * there; not stored again), relayed to this instance's connections, and announced.
+   */
+  private receivePeerUpdate(update: Uint8Array): Promise<void> {
+    return this.queue.run(() => {
+      if (this.closed) return
+      const { update: merged, touched } = this.capture(() => Y.applyUpdate(this.doc, update, { source: 'peer' } satisfies Origin))
+      if (merged === null) return
+      this.broadcast(syncUpdateMessage(merged))
+      this.announce(touched)
+    })
+  }
+
+  /**
+   * After the link to other instances was down: whatever they published meanwhile was missed,
+   * so read the store again and relay what is new.
+   */
+  catchUp(): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.closed) return
+      const stored = await this.hooks.load(this.tenant)
+      const { update: merged, touched } = this.capture(() => this.applyStored(stored))
+      if (merged === null) return
+      this.broadcast(syncUpdateMessage(merged))
+      this.announce(touched)
+    })
   }
 
   get isClosed(): boolean {
@@ -131,12 +213,17 @@ export class Room {
 
   private readonly onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
   ): void => {
     const changed = [...added, ...updated, ...removed]
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)
     const e = encoding.createEncoder()
     encoding.writeVarUint(e, MESSAGE.awareness)
-    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))
+    encoding.writeVarUint8Array(e, update)
     this.broadcast(encoding.toUint8Array(e))
+    if (origin !== PEER && this.fanout.shared) {
+      this.fanout.publishAwareness(this.tenant, update).catch((err: unknown) => console.error('[relay] presence fan-out failed', err))
+    }
   }
 
   /**
@@ -331,15 +418,28 @@ export class Room {
     }
     this.metrics.storeLatency.observe((performance.now() - started) / 1000)
     this.storedBytes += update.length
+    if (this.fanout.shared) {
+      // Stored first, published second: an instance that misses this catches up from the store.
+      this.fanout.publishUpdate(this.tenant, update).catch((err: unknown) => console.error(`[relay] fan-out of ${this.tenant} failed`, err))
+    }
     if (++this.appendsSinceCompaction >= this.limits.compactEveryUpdates) await this.compact()
   }
 
   /** Merges the update log into one state (never fatal: the log stays valid if this fails). */
   async compact(): Promise<void> {
     if (this.appendsSinceCompaction === 0) return
-    const state = Y.encodeStateAsUpdate(this.doc)
     try {
-      await this.hooks.compact(this.tenant, state, this.lastSeq)
+      // From the store, not from memory: with several instances, updates another one stored may
+      // not have reached this one yet, and compaction must contain everything up to its seq.
+      const stored = await this.hooks.load(this.tenant)
+      const merged = new Y.Doc()
+      Y.transact(merged, () => {
+        if (stored.state) Y.applyUpdate(merged, stored.state)
+        for (const u of stored.updates) Y.applyUpdate(merged, u)
+      })
+      const state = Y.encodeStateAsUpdate(merged)
+      merged.destroy()
+      await this.hooks.compact(this.tenant, state, stored.lastSeq)
       this.storedBytes = state.length
       this.appendsSinceCompaction = 0
     } catch (err) {
@@ -418,6 +518,7 @@ export class Room {
 
   private closeAll(name: Parameters<Connection['close']>[0]): void {
     this.closed = true
+    void this.subscription?.unsubscribe().catch(() => undefined)
     if (this.idleTimer) clearTimeout(this.idleTimer)
     for (const c of this.connections) c.close(name)
     this.connections.clear()

@@ -1,0 +1,120 @@
+/** One contract for fan-out between instances, run against the in-memory hub and real Redis. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { dropPrefix, freshPrefix, killConnections, testRedisUrl } from '../../test/support/redis.js'
+import type { Fanout } from './fanout.js'
+import { MemoryFanoutHub } from './memory-fanout.js'
+import { RedisFanout } from './redis-fanout.js'
+
+interface Pair {
+  readonly a: Fanout
+  readonly b: Fanout
+  /** Cuts b off from the others and brings it back. */
+  outage(): Promise<void>
+  cleanup(): Promise<void>
+}
+
+const waitFor = async (check: () => boolean, ms = 5000) => {
+  const started = Date.now()
+  while (!check()) {
+    if (Date.now() - started > ms) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+const fanoutContract = (name: string, makePair: () => Promise<Pair>) => {
+  describe(`fan-out contract: ${name}`, () => {
+    let pair: Pair
+    beforeEach(async () => {
+      pair = await makePair()
+    })
+    afterEach(async () => {
+      await pair.cleanup()
+    })
+
+    it('[FAN-1] an update one instance publishes reaches the others subscribed to that tenant, intact, and not itself', async () => {
+      const got = { a: [] as Uint8Array[], b: [] as Uint8Array[], other: [] as Uint8Array[] }
+      const subA = pair.a.subscribe('acme', { update: (u) => got.a.push(u), awareness: () => undefined })
+      const subB = pair.b.subscribe('acme', { update: (u) => got.b.push(u), awareness: () => undefined })
+      const subOther = pair.b.subscribe('globex', { update: (u) => got.other.push(u), awareness: () => undefined })
+      await Promise.all([subA.ready, subB.ready, subOther.ready])
+      const payload = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) % 256) // zeros and high bytes
+      await pair.a.publishUpdate('acme', payload)
+      await waitFor(() => got.b.length === 1)
+      expect(got.b[0]).toEqual(payload)
+      await new Promise((r) => setTimeout(r, 50))
+      expect(got.a).toEqual([])
+      expect(got.other).toEqual([])
+    })
+
+    it('[FAN-2] presence travels the same way, kept apart from document updates', async () => {
+      const updates: Uint8Array[] = []
+      const presence: Uint8Array[] = []
+      const sub = pair.b.subscribe('acme', { update: (u) => updates.push(u), awareness: (u) => presence.push(u) })
+      await sub.ready
+      await pair.a.publishAwareness('acme', Uint8Array.of(1, 2, 3))
+      await waitFor(() => presence.length === 1)
+      expect(updates).toEqual([])
+    })
+
+    it('[FAN-3] after unsubscribing nothing more arrives', async () => {
+      const got: Uint8Array[] = []
+      const sub = pair.b.subscribe('acme', { update: (u) => got.push(u), awareness: () => undefined })
+      await sub.ready
+      await sub.unsubscribe()
+      await pair.a.publishUpdate('acme', Uint8Array.of(9))
+      await new Promise((r) => setTimeout(r, 100))
+      expect(got).toEqual([])
+    })
+
+    it('[FAN-4] when an instance loses the others and gets them back, it is told to catch up, and delivery resumes', async () => {
+      const got: Uint8Array[] = []
+      let resumed = 0
+      pair.b.onResume(() => resumed++)
+      const sub = pair.b.subscribe('acme', { update: (u) => got.push(u), awareness: () => undefined })
+      await sub.ready
+      await pair.outage()
+      await waitFor(() => resumed === 1)
+      await pair.a.publishUpdate('acme', Uint8Array.of(4, 2))
+      await waitFor(() => got.length === 1)
+    })
+  })
+}
+
+fanoutContract('in-memory hub', async () => {
+  const hub = new MemoryFanoutHub()
+  const a = hub.instance('a')
+  const b = hub.instance('b')
+  return {
+    a,
+    b,
+    outage: async () => {
+      b.disconnect()
+      b.reconnect()
+    },
+    cleanup: async () => {
+      await a.close()
+      await b.close()
+    },
+  }
+})
+
+const redisUrl = testRedisUrl()
+if (redisUrl) {
+  fanoutContract('Redis', async () => {
+    const prefix = freshPrefix()
+    const a = new RedisFanout({ url: redisUrl, prefix, instanceId: `${prefix}a` })
+    const b = new RedisFanout({ url: redisUrl, prefix, instanceId: `${prefix}b` })
+    return {
+      a,
+      b,
+      outage: async () => {
+        expect(await killConnections(redisUrl, `qm-sub-${prefix}b`)).toBe(1)
+      },
+      cleanup: async () => {
+        await a.close()
+        await b.close()
+        await dropPrefix(redisUrl, prefix)
+      },
+    }
+  })
+}

@@ -1,0 +1,129 @@
+/**
+ * Fan-out through Redis pub/sub: one channel per tenant, `${prefix}doc:${tenant}`. A message is
+ * `varString instanceId, varUint kind (0 update, 1 awareness), varUint8Array payload`.
+ *
+ * Pub/sub delivers at most once: when the subscriber connection drops and comes back, whatever
+ * was published meanwhile is gone, so `onResume` listeners catch up from storage (every update is
+ * stored before it is published).
+ */
+import { randomUUID } from 'node:crypto'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { Redis } from 'ioredis'
+import type { Fanout, FanoutHandlers, FanoutSubscription } from './fanout.js'
+
+const KIND_UPDATE = 0
+const KIND_AWARENESS = 1
+
+export interface RedisFanoutOptions {
+  readonly url: string
+  /** Prefix of every key and channel. @default 'qm:' */
+  readonly prefix?: string
+  readonly instanceId?: string
+}
+
+export class RedisFanout implements Fanout {
+  readonly shared = true
+  readonly instanceId: string
+  private readonly prefix: string
+  private readonly pub: Redis
+  private readonly sub: Redis
+  private readonly handlers = new Map<string, Set<FanoutHandlers>>()
+  private readonly resumeListeners = new Set<() => void>()
+  private everReady = false
+  private lost = false
+
+  constructor(options: RedisFanoutOptions) {
+    this.instanceId = options.instanceId ?? randomUUID()
+    this.prefix = options.prefix ?? 'qm:'
+    // Commands wait while Redis is away (offline queue) rather than fail: publishing resumes.
+    this.pub = new Redis(options.url, { maxRetriesPerRequest: null, connectionName: `qm-pub-${this.instanceId}` })
+    this.sub = new Redis(options.url, { maxRetriesPerRequest: null, connectionName: `qm-sub-${this.instanceId}` })
+    this.pub.on('error', () => undefined) // reconnects on its own; errors surface on commands
+    this.sub.on('error', () => undefined)
+    this.sub.on('close', () => {
+      if (this.everReady) this.lost = true
+    })
+    this.sub.on('ready', () => {
+      // ioredis re-subscribes to every channel on reconnect; then tell listeners to catch up.
+      if (this.lost) {
+        this.lost = false
+        for (const l of this.resumeListeners) l()
+      }
+      this.everReady = true
+    })
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.deliver(channel.toString(), message))
+  }
+
+  private channel(tenant: string): string {
+    return `${this.prefix}doc:${tenant}`
+  }
+
+  private deliver(channel: string, message: Buffer): void {
+    const tenant = channel.slice(this.channel('').length)
+    const handlers = this.handlers.get(tenant)
+    if (!handlers) return
+    try {
+      const d = decoding.createDecoder(new Uint8Array(message.buffer, message.byteOffset, message.byteLength))
+      if (decoding.readVarString(d) === this.instanceId) return
+      const kind = decoding.readVarUint(d)
+      const payload = decoding.readVarUint8Array(d)
+      for (const h of handlers) {
+        if (kind === KIND_UPDATE) h.update(payload)
+        else if (kind === KIND_AWARENESS) h.awareness(payload)
+      }
+    } catch (err) {
+      console.error(`[fanout] dropped a malformed message on ${channel}`, err)
+    }
+  }
+
+  subscribe(tenant: string, handlers: FanoutHandlers): FanoutSubscription {
+    let set = this.handlers.get(tenant)
+    const first = !set
+    if (!set) {
+      set = new Set()
+      this.handlers.set(tenant, set)
+    }
+    set.add(handlers)
+    const ready = first ? this.sub.subscribe(this.channel(tenant)).then(() => undefined) : Promise.resolve()
+    return {
+      ready,
+      unsubscribe: async () => {
+        const current = this.handlers.get(tenant)
+        if (!current) return
+        current.delete(handlers)
+        if (current.size === 0) {
+          this.handlers.delete(tenant)
+          await this.sub.unsubscribe(this.channel(tenant))
+        }
+      },
+    }
+  }
+
+  private async publish(tenant: string, kind: number, payload: Uint8Array): Promise<void> {
+    const e = encoding.createEncoder()
+    encoding.writeVarString(e, this.instanceId)
+    encoding.writeVarUint(e, kind)
+    encoding.writeVarUint8Array(e, payload)
+    await this.pub.publish(this.channel(tenant), Buffer.from(encoding.toUint8Array(e)))
+  }
+
+  publishUpdate(tenant: string, update: Uint8Array): Promise<void> {
+    return this.publish(tenant, KIND_UPDATE, update)
+  }
+
+  publishAwareness(tenant: string, update: Uint8Array): Promise<void> {
+    return this.publish(tenant, KIND_AWARENESS, update)
+  }
+
+  onResume(listener: () => void): () => void {
+    this.resumeListeners.add(listener)
+    return () => this.resumeListeners.delete(listener)
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear()
+    this.resumeListeners.clear()
+    await Promise.allSettled([this.sub.quit(), this.pub.quit()])
+  }
+}
