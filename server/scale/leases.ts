@@ -13,7 +13,7 @@ export interface DutyLeases {
 }
 
 export class LocalLeases implements DutyLeases {
-  async holds(): Promise<boolean> {
+  async holds(_tenant: string): Promise<boolean> {
     return true
   }
   async close(): Promise<void> {}
