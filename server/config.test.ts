@@ -32,6 +32,10 @@ describe('config', () => {
         maxAwarenessStateBytes: 4096,
         compactEveryUpdates: 500,
       },
+      databaseUrl: undefined,
+      databaseSchema: 'public',
+      redisUrl: undefined,
+      redisPrefix: 'qm:',
       snapshots: { intervalMinutes: 60, keepScheduled: 168, keepDays: 90 },
     })
   })
@@ -86,6 +90,7 @@ describe('config', () => {
       ['COMPACT_EVERY_UPDATES', '1e3'],
       ['ACCESS_TOKEN_TTL_SECONDS', '99999999999999999999'],
       ['AUTH_SECRET', 'too-short'],
+      ['DATABASE_SCHEMA', 'Robert"); DROP TABLE'],
     ] as const) {
       const error = configError({ [variable]: value })
       expect(error.variable).toBe(variable)
@@ -93,5 +98,11 @@ describe('config', () => {
     }
     expect(configError({ PORT: 'abc' }).message).toBe('PORT="abc" is not valid: expected an integer from 0 to 65535')
     expect(configError({ ACCESS_TOKEN_TTL_SECONDS: '3600', REFRESH_TOKEN_TTL_SECONDS: '600' }).variable).toBe('REFRESH_TOKEN_TTL_SECONDS')
+    // Several instances must share one signing secret.
+    expect(configError({ REDIS_URL: 'redis://127.0.0.1:6379' }).variable).toBe('AUTH_SECRET')
+    expect(loadConfig({ REDIS_URL: 'redis://r', AUTH_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://p/db' })).toMatchObject({
+      redisUrl: 'redis://r',
+      databaseUrl: 'postgres://p/db',
+    })
   })
 })

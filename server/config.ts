@@ -45,6 +45,22 @@ export interface Config {
    */
   readonly refreshTokenTtlSeconds: number
   readonly relay: RelayLimits
+  /**
+   * PostgreSQL connection URL (env DATABASE_URL); unset = SQLite in DATA_DIR.
+   * @default undefined — the embedded default needs no database server.
+   */
+  readonly databaseUrl: string | undefined
+  /** Postgres schema for Quartermaster's tables (env DATABASE_SCHEMA). @default 'public' */
+  readonly databaseSchema: string
+  /**
+   * Redis URL (env REDIS_URL): fan-out between server instances and one writer per tenant for
+   * server duties. Unset = one instance. With it, AUTH_SECRET must be set (every instance must
+   * accept every other's tokens).
+   * @default undefined
+   */
+  readonly redisUrl: string | undefined
+  /** Prefix of Redis keys and channels (env REDIS_PREFIX): several deployments may share a Redis. @default 'qm:' */
+  readonly redisPrefix: string
   readonly snapshots: {
     /**
      * Minutes between scheduled snapshots of each changed tenant (env SNAPSHOT_INTERVAL_MINUTES); 0 = off.
@@ -98,6 +114,12 @@ const integer = (env: Env, name: string, fallback: number, min: number, max = Nu
   return value
 }
 
+const identifier = (env: Env, name: string, fallback: string): string => {
+  const raw = read(env, name) ?? fallback
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(name, `${name}=${JSON.stringify(raw)} is not valid: lowercase letters, digits and _`)
+  return raw
+}
+
 /** DATA_DIR as an absolute path; the CLI reads it without the rest of the configuration. */
 export const resolveDataDir = (env: Env = process.env): string => resolve(read(env, 'DATA_DIR') ?? DEFAULT_DATA_DIR)
 
@@ -122,6 +144,10 @@ export const loadConfig = (env: Env = process.env): Config => {
     idleUnloadMs: integer(env, 'IDLE_UNLOAD_SECONDS', d.idleUnloadMs / 1000, 0) * 1000,
     compactEveryUpdates: integer(env, 'COMPACT_EVERY_UPDATES', d.compactEveryUpdates, 1),
   })
+  const redisUrl = read(env, 'REDIS_URL')
+  if (redisUrl !== undefined && authSecret === undefined) {
+    throw new ConfigError('AUTH_SECRET', 'REDIS_URL runs several instances: set AUTH_SECRET, the same on every instance, so each accepts the tokens of the others')
+  }
   const accessTokenTtlSeconds = integer(env, 'ACCESS_TOKEN_TTL_SECONDS', DEFAULT_ACCESS_TOKEN_TTL_SECONDS, 10)
   const refreshTokenTtlSeconds = integer(env, 'REFRESH_TOKEN_TTL_SECONDS', DEFAULT_REFRESH_TOKEN_TTL_SECONDS, 60)
   if (refreshTokenTtlSeconds <= accessTokenTtlSeconds) {
@@ -138,6 +164,10 @@ export const loadConfig = (env: Env = process.env): Config => {
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     relay,
+    databaseUrl: read(env, 'DATABASE_URL'),
+    databaseSchema: identifier(env, 'DATABASE_SCHEMA', 'public'),
+    redisUrl,
+    redisPrefix: read(env, 'REDIS_PREFIX') ?? 'qm:',
     snapshots: Object.freeze({
       intervalMinutes: integer(env, 'SNAPSHOT_INTERVAL_MINUTES', 60, 0),
       keepScheduled: integer(env, 'SNAPSHOT_KEEP_SCHEDULED', 168, 1),

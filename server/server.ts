@@ -9,6 +9,9 @@ import { createApp } from './app.js'
 import { DEFAULT_TOKEN_TTL } from './auth/tokens.js'
 import type { TokenTtl } from './auth/tokens.js'
 import { Relay } from './relay/relay.js'
+import type { Fanout } from './scale/fanout.js'
+import { LocalLeases } from './scale/leases.js'
+import type { DutyLeases } from './scale/leases.js'
 import { storageHooks } from './relay/storage-hooks.js'
 import type { RelayHooks, RelayLimits } from './relay/types.js'
 import { SnapshotScheduler } from './snapshots/scheduler.js'
@@ -25,6 +28,10 @@ export interface ServerOptions {
   readonly tokenTtl?: TokenTtl
   /** Scheduled snapshots and retention. @default hourly, 168 scheduled kept, others 90 days */
   readonly snapshots?: { readonly intervalMs?: number; readonly retention?: SnapshotRetention }
+  /** How other instances hear of changes (REDIS_URL). @default one instance */
+  readonly fanout?: Fanout
+  /** Who does per-tenant server duties (REDIS_URL). @default this instance, for every tenant */
+  readonly leases?: DutyLeases
   /** Wraps the relay's hooks (tests slow authentication down or make storage fail with this). */
   readonly wrapHooks?: (hooks: RelayHooks) => RelayHooks
 }
@@ -46,9 +53,14 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const { storage, secret } = options
   const base = storageHooks({ storage, secret })
   const hooks = options.wrapHooks ? options.wrapHooks(base) : base
-  const relay = new Relay({ hooks, ...(options.limits ? { limits: options.limits } : {}) })
+  const leases = options.leases ?? new LocalLeases()
+  const relay = new Relay({
+    hooks,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.fanout ? { fanout: options.fanout } : {}),
+  })
   const snapshots = new SnapshotService(storage, relay, options.snapshots?.retention ?? DEFAULT_RETENTION)
-  const scheduler = new SnapshotScheduler(storage, snapshots, { intervalMs: options.snapshots?.intervalMs ?? 60 * 60 * 1000 })
+  const scheduler = new SnapshotScheduler(storage, snapshots, leases, { intervalMs: options.snapshots?.intervalMs ?? 60 * 60 * 1000 })
   const app = createApp({ storage, relay, secret, tokenTtl: options.tokenTtl ?? DEFAULT_TOKEN_TTL, snapshots })
   const http = createAdaptorServer({ fetch: app.fetch }) as Server
   http.on('upgrade', (req, socket, head) => {
@@ -79,6 +91,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       (closing ??= (async () => {
         await scheduler.stop()
         await relay.shutdown()
+        await options.fanout?.close()
+        await leases.close()
         await new Promise<void>((resolve) => {
           http.close(() => resolve())
           http.closeAllConnections()

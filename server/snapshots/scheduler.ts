@@ -2,6 +2,7 @@
  * Periodic snapshots: every interval, each tenant whose document changed since its last scheduled
  * snapshot gets a new one, and old snapshots are pruned by the retention policy.
  */
+import type { DutyLeases } from '../scale/leases.js'
 import type { Storage } from '../storage/types.js'
 import type { SnapshotService } from './service.js'
 
@@ -19,6 +20,7 @@ export class SnapshotScheduler {
   constructor(
     private readonly storage: Storage,
     private readonly snapshots: SnapshotService,
+    private readonly leases: DutyLeases,
     private readonly schedule: SnapshotSchedule,
   ) {}
 
@@ -34,6 +36,8 @@ export class SnapshotScheduler {
       try {
         for (const tenant of await this.storage.listTenants()) {
           try {
+            // With several instances, the one holding the tenant's duty lease takes its snapshots.
+            if (!(await this.leases.holds(tenant.id))) continue
             const { lastSeq } = await this.storage.loadDocument(tenant.id)
             if (lastSeq === 0 || this.lastSeq.get(tenant.id) === lastSeq) continue
             await this.snapshots.create(tenant.id, { trigger: 'schedule', by: null, reason: 'scheduled' })
