@@ -7,17 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import WS from 'ws'
-import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { seededRandom } from '../sync/ids.js'
 import { Inventory } from '../sync/inventory.js'
 import { hashPassword } from '../server/auth/passwords.js'
-import { issueTokens } from '../server/auth/tokens.js'
 import { runCli } from '../server/cli.js'
 import type { CliIo } from '../server/cli.js'
 import { openSqliteStorage } from '../server/storage/sqlite.js'
-import { startServerProcess } from './support/process.js'
+import { providerFor, startServerProcess } from './support/process.js'
 import type { ServerProcess } from './support/process.js'
 import { SECRET, eventually } from './support/server.js'
 
@@ -115,14 +112,9 @@ describe('qm snapshot', () => {
     cleanups.push(() => {
       server.child.kill('SIGKILL')
     })
-    const doc = new Y.Doc()
-    const provider = new WebsocketProvider(`ws://127.0.0.1:${server.port}/sync`, 'acme', doc, {
-      params: { token: (await issueTokens(SECRET, admin)).token },
-      WebSocketPolyfill: WS as unknown as typeof WebSocket,
-      disableBc: true,
-    })
+    const provider = await providerFor(server.port, admin)
     cleanups.push(() => provider.destroy())
-    const inv = new Inventory(doc, { userId: admin.id })
+    const inv = new Inventory(provider.doc, { userId: admin.id })
     await eventually(() => expect(inv.onHand(bolts)).toBe(12))
     const id = (JSON.parse((await cli(dataDir, 'snapshot', 'create', 'acme', '--json')).out) as { id: string }).id
     inv.pick({ item: bolts, location: shelf, quantity: 5 })

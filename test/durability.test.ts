@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as decoding from 'lib0/decoding'
-import WS from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { Inventory } from '../sync/inventory.js'
@@ -18,11 +17,10 @@ import { MESSAGE, readDurable } from '../sync/protocol.js'
 import { ROOT } from '../sync/schema.js'
 import type { Movement } from '../sync/schema.js'
 import { hashPassword } from '../server/auth/passwords.js'
-import { issueTokens } from '../server/auth/tokens.js'
 import { openSqliteStorage } from '../server/storage/sqlite.js'
 import type { UserRecord } from '../server/storage/types.js'
-import { startServerProcess as startProcess } from './support/process.js'
-import { SECRET, eventually } from './support/server.js'
+import { providerFor, startServerProcess as startProcess } from './support/process.js'
+import { eventually } from './support/server.js'
 
 interface Writer {
   doc: Y.Doc
@@ -58,13 +56,8 @@ describe('durability', () => {
     // The first writer creates the catalogue; everyone syncs it.
     const writers: Writer[] = []
     for (const user of users) {
-      const doc = new Y.Doc()
-      const provider = new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, 'acme', doc, {
-        params: { token: (await issueTokens(SECRET, user, Date.now(), { accessSeconds: 3600, refreshSeconds: 7200 })).token, ext: '1' },
-        WebSocketPolyfill: WS as unknown as typeof WebSocket,
-        disableBc: true,
-        maxBackoffTime: 100,
-      })
+      const provider = await providerFor(port, user, { ext: true })
+      const doc = provider.doc
       const w: Writer = { doc, provider, inv: new Inventory(doc, { userId: user.id }), written: [], acknowledged: new Set() }
       provider.messageHandlers[MESSAGE.durable] = (_e, d: decoding.Decoder) => {
         const stored = Y.decodeStateVector(readDurable(d)).get(doc.clientID) ?? 0
@@ -129,12 +122,8 @@ describe('durability', () => {
     cleanups.push(() => {
       server.child.kill('SIGKILL')
     })
-    const doc = new Y.Doc()
-    const provider = new WebsocketProvider(`ws://127.0.0.1:${server.port}/sync`, 'acme', doc, {
-      params: { token: (await issueTokens(SECRET, user)).token },
-      WebSocketPolyfill: WS as unknown as typeof WebSocket,
-      disableBc: true,
-    })
+    const provider = await providerFor(server.port, user)
+    const doc = provider.doc
     cleanups.push(() => provider.destroy())
     const closes: number[] = []
     provider.on('connection-close', (e) => {

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { Inventory } from '../sync/inventory.js'
 import type { RelayHooks } from '../server/relay/types.js'
-import { allSaved, eventually, startTestServer, synced } from './support/server.js'
-import type { TestClient, TestServer } from './support/server.js'
+import { allSaved, eventually, seedInventory, startTestServer, synced } from './support/server.js'
+import type { TestServer } from './support/server.js'
 
 let t: TestServer | null = null
 const start = async (options: Parameters<typeof startTestServer>[0]): Promise<TestServer> => {
@@ -19,16 +19,6 @@ afterEach(async () => {
   t = null
 })
 
-/** A provider of the admin with a shelf and an item with stock, all stored. */
-const seedInventory = async (s: TestServer): Promise<{ admin: TestClient; shelf: string; bolts: string }> => {
-  const admin = await s.client('admin')
-  await synced(admin)
-  const shelf = admin.inv.createLocation({ name: 'Shelf' })
-  const bolts = admin.inv.createItem({ sku: 'BOLT', name: 'Bolt', reorderPoint: 3 })
-  admin.inv.receive({ item: bolts, location: shelf, quantity: 10 })
-  await eventually(() => expect(allSaved(admin)).toBe(true))
-  return { admin, shelf, bolts }
-}
 
 /** The tenant document as the store holds it: compacted state plus the update log after it. */
 const storedDoc = async (s: TestServer, tenant = 'acme'): Promise<Y.Doc> => {

@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import { issueTokens } from '../server/auth/tokens.js'
 import { MESSAGE } from '../sync/protocol.js'
 import { seededRandom } from '../sync/ids.js'
-import { SECRET, allSaved, eventually, startTestServer, synced } from './support/server.js'
+import { SECRET, allSaved, eventually, seedInventory, startTestServer, synced } from './support/server.js'
 import type { TestServer } from './support/server.js'
 
 let t: TestServer
@@ -32,19 +32,10 @@ const rawSocket = async (token: string, tenant = 'acme'): Promise<{ ws: WS; clos
   return { ws, closed }
 }
 
-const seedInventory = async () => {
-  const admin = await t.client('admin')
-  await synced(admin)
-  const shelf = admin.inv.createLocation({ name: 'Shelf' })
-  const bolts = admin.inv.createItem({ sku: 'BOLT', name: 'Bolt', reorderPoint: 3 })
-  admin.inv.receive({ item: bolts, location: shelf, quantity: 10 })
-  await eventually(() => expect(allSaved(admin)).toBe(true))
-  return { admin, shelf, bolts }
-}
 
 describe('relay', () => {
   it('[SYNC-1] several providers converge through the server, and the sender is told when its change is durable', async () => {
-    const { admin, shelf, bolts } = await seedInventory()
+    const { admin, shelf, bolts } = await seedInventory(t)
     const ed = await t.client('ed')
     const edna = await t.client('edna')
     await Promise.all([synced(ed), synced(edna)])
@@ -59,7 +50,7 @@ describe('relay', () => {
   })
 
   it('[ROLE-1] a viewer receives everything, its writes never reach another device, and it is told', async () => {
-    const { admin, shelf, bolts } = await seedInventory()
+    const { admin, shelf, bolts } = await seedInventory(t)
     const vic = await t.client('vic')
     await synced(vic)
     await eventually(() => expect(vic.inv.onHand(bolts)).toBe(10))
@@ -132,7 +123,7 @@ describe('relay', () => {
   })
 
   it('[VAL-8] a movement naming another user is compensated everywhere and the sender is told', async () => {
-    const { admin, shelf, bolts } = await seedInventory()
+    const { admin, shelf, bolts } = await seedInventory(t)
     const ed = await t.client('ed')
     await synced(ed)
     await eventually(() => expect(ed.inv.onHand(bolts)).toBe(10))
@@ -146,7 +137,7 @@ describe('relay', () => {
   })
 
   it('[VAL-16] a Yjs client id belongs to the first user who writes with it; a forged one is refused', async () => {
-    const { admin, shelf, bolts } = await seedInventory()
+    const { admin, shelf, bolts } = await seedInventory(t)
     // Ed crafts an update that writes with the admin's device's client id.
     const forged = new Y.Doc()
     Y.applyUpdate(forged, Y.encodeStateAsUpdate(admin.doc))
@@ -175,7 +166,7 @@ describe('relay', () => {
   it('[LIMIT-1] an oversize frame closes only that connection', async () => {
     await t.stop()
     t = await startTestServer({ limits: { maxFrameBytes: 64 * 1024 } })
-    const { admin, shelf, bolts } = await seedInventory()
+    const { admin, shelf, bolts } = await seedInventory(t)
     const { ws, closed } = await rawSocket(await t.token('ed'))
     ws.send(new Uint8Array(65 * 1024))
     expect((await closed).code).toBe(1009)
@@ -203,7 +194,7 @@ describe('relay', () => {
   })
 
   it('[PROTO-1] random and truncated frames never crash the server or corrupt the document', async () => {
-    const { admin, shelf, bolts } = await seedInventory()
+    const { admin, shelf, bolts } = await seedInventory(t)
     const { ws } = await rawSocket(await t.token('ed'))
     const random = seededRandom(42)
     const valid = (() => {
@@ -248,7 +239,7 @@ describe('relay', () => {
   })
 
   it('[SYNC-2] a stock provider without the extension gets no custom messages and still syncs', async () => {
-    const { bolts } = await seedInventory()
+    const { bolts } = await seedInventory(t)
     const plain = await t.client('ed', { ext: false })
     await synced(plain)
     await eventually(() => expect(plain.inv.onHand(bolts)).toBe(10))

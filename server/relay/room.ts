@@ -67,7 +67,6 @@ export class Room {
   private readonly roles = new Map<string, Role>()
   private storedBytes = 0
   private appendsSinceCompaction = 0
-  private lastSeq = 0
   private closed = false
   idleTimer: NodeJS.Timeout | null = null
 
@@ -115,7 +114,6 @@ export class Room {
       throw err
     }
     room.applyStored(stored)
-    room.lastSeq = stored.lastSeq
     room.storedBytes = (stored.state?.length ?? 0) + stored.updates.reduce((n, u) => n + u.length, 0)
     room.appendsSinceCompaction = stored.updates.length
     // The server writes with a client id of its own, claimed so that nobody can forge it.
@@ -410,7 +408,7 @@ export class Room {
   private async persist(update: Uint8Array): Promise<void> {
     const started = performance.now()
     try {
-      this.lastSeq = await this.hooks.store(this.tenant, update)
+      await this.hooks.store(this.tenant, update)
     } catch (err) {
       this.metrics.storeFailures++
       this.fail(err)

@@ -1,5 +1,6 @@
 /** Snapshots and the audit log in memory, for tests: the same behaviour as SQLite. */
 import { newId } from '../../sync/ids.js'
+import { snapshotMeta } from './snapshot-types.js'
 import type { AuditEntry, AuditStore, SnapshotStore, StoredSnapshot } from './snapshot-types.js'
 import { checkSnapshot, pageLimit } from './validate.js'
 
@@ -20,18 +21,7 @@ export const memorySnapshotStores = (h: MemoryHelpers): SnapshotStore & AuditSto
     async saveSnapshot(snapshot) {
       checkSnapshot(snapshot)
       h.requireTenant(snapshot.tenant)
-      const stored: StoredSnapshot = {
-        id: newId('sn'),
-        tenant: snapshot.tenant,
-        createdAt: h.now(),
-        trigger: snapshot.trigger,
-        createdBy: snapshot.createdBy,
-        reason: snapshot.reason,
-        itemCount: snapshot.itemCount,
-        totalUnits: snapshot.totalUnits,
-        byteSize: snapshot.state.byteLength,
-        state: new Uint8Array(snapshot.state),
-      }
+      const stored: StoredSnapshot = { ...snapshotMeta(snapshot, newId('sn'), h.now()), state: new Uint8Array(snapshot.state) }
       snapshots.set(snapshot.tenant, [...(snapshots.get(snapshot.tenant) ?? []), stored])
       return strip(stored)
     },

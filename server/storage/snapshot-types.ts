@@ -35,6 +35,19 @@ export interface NewSnapshot {
   readonly state: Uint8Array
 }
 
+/** The metadata of a new snapshot, as every implementation records it. */
+export const snapshotMeta = (snapshot: NewSnapshot, id: string, createdAt: number): SnapshotMeta => ({
+  id,
+  tenant: snapshot.tenant,
+  createdAt,
+  trigger: snapshot.trigger,
+  createdBy: snapshot.createdBy,
+  reason: snapshot.reason,
+  itemCount: snapshot.itemCount,
+  totalUnits: snapshot.totalUnits,
+  byteSize: snapshot.state.byteLength,
+})
+
 export interface SnapshotStore {
   saveSnapshot(snapshot: NewSnapshot): Promise<SnapshotMeta>
   /** Newest first. */

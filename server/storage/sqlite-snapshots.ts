@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3'
 import { newId } from '../../sync/ids.js'
 import type { Migration } from './sqlite-migrations.js'
+import { snapshotMeta } from './snapshot-types.js'
 import type { AuditEntry, AuditStore, SnapshotMeta, SnapshotStore, SnapshotTrigger } from './snapshot-types.js'
 import { checkSnapshot, pageLimit } from './validate.js'
 
@@ -100,17 +101,7 @@ export const sqliteSnapshotStores = (db: Database.Database, h: SqliteHelpers): S
       checkSnapshot(snapshot)
       return h.run('saving a snapshot', () => {
         h.requireTenant(snapshot.tenant)
-        const meta: SnapshotMeta = {
-          id: newId('sn'),
-          tenant: snapshot.tenant,
-          createdAt: h.now(),
-          trigger: snapshot.trigger,
-          createdBy: snapshot.createdBy,
-          reason: snapshot.reason,
-          itemCount: snapshot.itemCount,
-          totalUnits: snapshot.totalUnits,
-          byteSize: snapshot.state.byteLength,
-        }
+        const meta = snapshotMeta(snapshot, newId('sn'), h.now())
         s.insert.run({
           id: meta.id,
           tenant: meta.tenant,

@@ -1,6 +1,11 @@
 /** The real server as a child process (`node --import tsx server/main.ts`), for kill and CLI tests. */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
+import WS from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+import { issueTokens } from '../../server/auth/tokens.js'
+import type { UserRecord } from '../../server/storage/types.js'
 import { SECRET } from './server.js'
 
 const ROOT_DIR = new URL('../..', import.meta.url).pathname
@@ -35,3 +40,19 @@ export const startServerProcess = (dataDir: string, port: number, env: Record<st
       reject(new Error(`server exited with ${code}:\n${output.join('')}`))
     })
   })
+
+/** A stock provider of `user` against a server listening on `port` (a process, or a balancer in front). */
+export const providerFor = async (
+  port: number,
+  user: UserRecord,
+  options: { doc?: Y.Doc; ext?: boolean; tokenSeconds?: number } = {},
+): Promise<WebsocketProvider> => {
+  const seconds = options.tokenSeconds ?? 3600
+  const { token } = await issueTokens(SECRET, user, Date.now(), { accessSeconds: seconds, refreshSeconds: seconds * 2 })
+  return new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, user.tenant, options.doc ?? new Y.Doc(), {
+    params: options.ext ? { token, ext: '1' } : { token },
+    WebSocketPolyfill: WS as unknown as typeof WebSocket,
+    disableBc: true,
+    maxBackoffTime: 100,
+  })
+}

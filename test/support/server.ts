@@ -172,3 +172,16 @@ export const allSaved = (c: TestClient): boolean => {
   const mine = Y.decodeStateVector(Y.encodeStateVector(c.doc)).get(c.doc.clientID) ?? 0
   return (c.durable.get(c.doc.clientID) ?? 0) >= mine
 }
+
+/** A provider of the admin with a shelf and an item with 10 units, all stored. */
+export const seedInventory = async (t: TestServer): Promise<{ admin: TestClient; shelf: string; bolts: string }> => {
+  const admin = await t.client('admin')
+  await synced(admin)
+  const shelf = admin.inv.createLocation({ name: 'Shelf' })
+  const bolts = admin.inv.createItem({ sku: 'BOLT', name: 'Bolt', reorderPoint: 3 })
+  admin.inv.receive({ item: bolts, location: shelf, quantity: 10 })
+  await eventually(() => {
+    if (!allSaved(admin)) throw new Error('not saved yet')
+  })
+  return { admin, shelf, bolts }
+}
