@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Role } from '../../sync/origin.js'
 import { StorageError, type Storage } from './types.js'
+import { alertContract } from './contract-alerts.js'
 import { snapshotContract } from './contract-snapshots.js'
 
 export interface StorageFixture {
@@ -405,6 +406,7 @@ export const storageContract = (
     })
 
     snapshotContract(() => storage, { it: persistentIt, reopen })
+    alertContract(() => storage, { it: persistentIt, reopen })
 
     describe('isolation', () => {
       it('[ISO-1] documents, users and client ids of one tenant never show in another', async () => {

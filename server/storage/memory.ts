@@ -3,6 +3,7 @@
  * nothing survives the process. Every byte array is copied on the way in and out, so a caller that
  * reuses a buffer cannot change what was stored.
  */
+import { memoryAlertStores } from './memory-alerts.js'
 import { memorySnapshotStores } from './memory-snapshots.js'
 import type { Role } from '../../sync/origin.js'
 import { newId } from '../../sync/ids.js'
@@ -67,6 +68,7 @@ export const createMemoryStorage = (options: MemoryStorageOptions = {}): Storage
 
   return {
     ...memorySnapshotStores({ open, now, requireTenant: (id) => void tenantOrThrow(id) }),
+    ...memoryAlertStores({ open, now, requireTenant: (id) => void tenantOrThrow(id) }),
     kind: 'memory',
 
     async close() {

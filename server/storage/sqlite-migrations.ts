@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3'
 import { StorageError } from './types.js'
+import { ALERTS_MIGRATION } from './sqlite-alerts.js'
 import { SNAPSHOTS_MIGRATION } from './sqlite-snapshots.js'
 
 export interface Migration {
@@ -68,6 +69,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   SNAPSHOTS_MIGRATION,
+  ALERTS_MIGRATION,
 ]
 
 /** Brings the database up to the latest migration. Safe when several processes open it at once. */

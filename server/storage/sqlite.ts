@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { sqliteAlertStores } from './sqlite-alerts.js'
 import { sqliteSnapshotStores } from './sqlite-snapshots.js'
 import type { Role } from '../../sync/origin.js'
 import { newId } from '../../sync/ids.js'
@@ -257,6 +258,7 @@ export const openSqliteStorage = (dataDir: string, options: SqliteStorageOptions
 
   return {
     ...sqliteSnapshotStores(db, { run, requireTenant, now }),
+    ...sqliteAlertStores(db, { run, requireTenant, now }),
     kind: 'sqlite',
     path,
 

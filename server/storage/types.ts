@@ -6,6 +6,7 @@
  * never does async work inside a database transaction.
  */
 import type { Role } from '../../sync/origin.js'
+import type { AlertStore, WebhookStore } from './alert-types.js'
 import type { AuditStore, SnapshotStore } from './snapshot-types.js'
 
 export interface TenantRecord {
@@ -67,7 +68,7 @@ export interface DirectoryStore {
   clientIdOwners(tenant: string, clientIds: readonly number[]): Promise<Map<number, string>>
 }
 
-export interface Storage extends DocumentStore, DirectoryStore, SnapshotStore, AuditStore {
+export interface Storage extends DocumentStore, DirectoryStore, SnapshotStore, AuditStore, AlertStore, WebhookStore {
   /** A short name for logs and metrics: 'sqlite', 'memory', 'postgres'. */
   readonly kind: string
   close(): Promise<void>
