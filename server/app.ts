@@ -4,11 +4,15 @@
  */
 import { Hono } from 'hono'
 import type { TokenTtl } from './auth/tokens.js'
+import type { AlertService } from './alerts/service.js'
+import { alertRoutes, DEFAULT_STREAM_SETTINGS } from './api/alert-routes.js'
+import type { AlertStreamSettings } from './api/alert-routes.js'
 import { authRoutes } from './api/auth-routes.js'
 import { apiError } from './api/errors.js'
 import { requireSession } from './api/session.js'
 import { snapshotRoutes } from './api/snapshot-routes.js'
 import { tenantRoutes } from './api/tenant-routes.js'
+import { webhookRoutes } from './api/webhook-routes.js'
 import type { Relay } from './relay/relay.js'
 import type { SnapshotService } from './snapshots/service.js'
 import type { Storage } from './storage/types.js'
@@ -19,14 +23,21 @@ export interface AppDeps {
   readonly secret: string
   readonly tokenTtl: TokenTtl
   readonly snapshots: SnapshotService
+  readonly alerts: AlertService
+  readonly alertStream?: AlertStreamSettings
 }
 
-export const createApp = ({ storage, relay, secret, tokenTtl, snapshots }: AppDeps): Hono => {
+/** EventSource cannot set headers: the alert stream also takes its token as `?token=`. */
+const isAlertStream = (path: string) => /^\/api\/tenants\/[^/]+\/alerts\/stream$/.test(path)
+
+export const createApp = ({ storage, relay, secret, tokenTtl, snapshots, alerts, alertStream }: AppDeps): Hono => {
   const app = new Hono()
   app.route('/api/auth', authRoutes(storage, secret, tokenTtl))
-  app.use('/api/tenants/:tenant/*', requireSession(storage, secret))
+  app.use('/api/tenants/:tenant/*', requireSession(storage, secret, { queryToken: isAlertStream }))
   app.route('/api/tenants', tenantRoutes(relay))
   app.route('/api/tenants', snapshotRoutes(storage, snapshots))
+  app.route('/api/tenants', alertRoutes(alerts, alertStream ?? DEFAULT_STREAM_SETTINGS))
+  app.route('/api/tenants', webhookRoutes(storage))
   app.get('/api/health', (c) =>
     c.json({ status: 'ok', storage: storage.kind, connections: relay.connectionCount, documents: relay.documentCount }),
   )

@@ -9,15 +9,24 @@ import type { Role } from '../../sync/origin.js'
 
 export type ApiEnv = { Variables: { session: Session } }
 
+export interface SessionOptions {
+  /**
+   * Paths that may carry the access token as `?token=` instead of the header: the browser's
+   * EventSource cannot set headers (the alert stream).
+   */
+  readonly queryToken?: (path: string) => boolean
+}
+
 export const requireSession =
-  (storage: Storage, secret: string): MiddlewareHandler<ApiEnv> =>
+  (storage: Storage, secret: string, options: SessionOptions = {}): MiddlewareHandler<ApiEnv> =>
   async (c, next) => {
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(.+)$/i.exec(header)
-    if (!match?.[1]) return apiError(c, 401, 'unauthorized', 'send an access token as "Authorization: Bearer <token>"')
+    const token = match?.[1] ?? (options.queryToken?.(c.req.path) ? c.req.query('token') : undefined)
+    if (!token) return apiError(c, 401, 'unauthorized', 'send an access token as "Authorization: Bearer <token>"')
     let claims
     try {
-      claims = await verifyAccessToken(secret, match[1])
+      claims = await verifyAccessToken(secret, token)
     } catch (err) {
       if (err instanceof AuthError) return apiError(c, 401, err.code === 'expired' ? 'token-expired' : 'unauthorized', err.message)
       throw err
@@ -28,7 +37,7 @@ export const requireSession =
     }
     const user = await storage.getUser(claims.tenant, claims.sub)
     if (!user) return apiError(c, 403, 'forbidden', 'the user no longer exists')
-    c.set('session', { tenant: claims.tenant, userId: user.id, username: user.username, name: user.name, role: user.role })
+    c.set('session', { tenant: claims.tenant, userId: user.id, username: user.username, name: user.name, role: user.role, expiresAt: claims.exp * 1000 })
     await next()
   }
 

@@ -13,7 +13,7 @@ import type { RejectedChange } from '../../sync/protocol.js'
 import { hashPassword } from '../../server/auth/passwords.js'
 import { issueTokens } from '../../server/auth/tokens.js'
 import { startServer } from '../../server/server.js'
-import type { RunningServer } from '../../server/server.js'
+import type { RunningServer, ServerOptions } from '../../server/server.js'
 import type { RelayHooks, RelayLimits } from '../../server/relay/types.js'
 import { createMemoryStorage } from '../../server/storage/memory.js'
 import { openSqliteStorage } from '../../server/storage/sqlite.js'
@@ -28,6 +28,8 @@ export interface TestServer {
   readonly users: Record<string, UserRecord>
   token(username: string, tenant?: string): Promise<string>
   client(username: string, options?: ClientOptions): Promise<TestClient>
+  /** Calls a route under /api/tenants/<tenant> as the user, with a JSON body if one is given. */
+  api(username: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>
   stop(): Promise<void>
 }
 
@@ -70,6 +72,7 @@ export const startTestServer = async (
     limits?: Partial<RelayLimits>
     users?: Record<string, Role>
     wrapHooks?: (hooks: RelayHooks) => RelayHooks
+    alerts?: ServerOptions['alerts']
   } = {},
 ): Promise<TestServer> => {
   let dir: string | null = null
@@ -95,6 +98,7 @@ export const startTestServer = async (
     secret: SECRET,
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.wrapHooks ? { wrapHooks: options.wrapHooks } : {}),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
   })
   const clients: TestClient[] = []
 
@@ -140,12 +144,24 @@ export const startTestServer = async (
     return c
   }
 
+  const api = async (username: string, method: string, path: string, body?: unknown) => {
+    const tenant = users[username]?.tenant ?? 'acme'
+    const res = await fetch(`${server.url}/api/tenants/${tenant}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await token(username)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const text = await res.text()
+    return { status: res.status, json: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> }
+  }
+
   return {
     server,
     storage,
     users,
     token,
     client,
+    api,
     stop: async () => {
       for (const c of clients) {
         try {
