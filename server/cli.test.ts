@@ -207,4 +207,32 @@ describe('qm CLI', () => {
     expect((await qm(['tenant', 'list', '--json'])).stdout).not.toContain('globex')
     expect((await qm(['tenant', 'list', '--json', '--data-dir', elsewhere])).stdout).toContain('globex')
   })
+
+  it('[CLI-10] webhook add, list and remove: the secret is printed once, lists never show it; bad URLs and secrets are usage errors', async () => {
+    await qm(['tenant', 'add', 'acme'])
+    const added = await qm(['webhook', 'add', 'acme', 'https://hooks.example.com/qm'])
+    expect(added.code).toBe(EXIT_OK)
+    const secret = /secret .*: (whsec_\S+)/.exec(added.stdout)?.[1]
+    expect(secret).toBeDefined()
+    const given = await qm(['webhook', 'add', 'acme', 'http://127.0.0.1:9000/in', '--secret', 'a-secret-of-enough-length', '--json'])
+    expect(JSON.parse(given.stdout)).toMatchObject({ secret: 'a-secret-of-enough-length', webhook: { tenant: 'acme', url: 'http://127.0.0.1:9000/in' } })
+    const listed = await qm(['webhook', 'list', 'acme', '--json'])
+    const webhooks = JSON.parse(listed.stdout) as Array<{ id: string; url: string }>
+    expect(webhooks.map((w) => w.url).sort()).toEqual(['http://127.0.0.1:9000/in', 'https://hooks.example.com/qm'])
+    expect(listed.stdout).not.toContain(secret)
+    expect(listed.stdout).not.toContain('a-secret-of-enough-length')
+    expect((await qm(['webhook', 'list', 'acme'])).stdout).toContain('https://hooks.example.com/qm')
+    await withStorage(async (storage) => expect((await storage.listWebhooks('acme')).find((w) => w.url.startsWith('https'))?.secret).toBe(secret))
+
+    const id = webhooks[0]?.id ?? ''
+    expect((await qm(['webhook', 'remove', 'acme', id])).code).toBe(EXIT_OK)
+    expect(await qm(['webhook', 'remove', 'acme', id])).toMatchObject({ code: EXIT_FAILED, stdout: '' })
+    expect(JSON.parse((await qm(['webhook', 'list', 'acme', '--json'])).stdout)).toHaveLength(1)
+    for (const bad of [['ftp://example.com/x'], ['https://example.com/', '--secret', 'short'], ['not-a-url']]) {
+      const run = await qm(['webhook', 'add', 'acme', ...bad])
+      expect(run).toMatchObject({ code: EXIT_USAGE, stdout: '' })
+      expect(run.stderr).toMatch(/^qm: /)
+    }
+    expect((await qm(['webhook', 'add', 'nowhere', 'https://example.com/'])).code).toBe(EXIT_FAILED)
+  })
 })

@@ -4,6 +4,7 @@
  * program; `main` binds it to the real process for bin/qm.js.
  */
 import { parseArgs } from 'node:util'
+import { addWebhook, publicWebhook } from './alerts/webhooks.js'
 import { loadAuthSecret } from './auth/secret.js'
 import { issueTokens } from './auth/tokens.js'
 import { runningServer } from './data-dir-lock.js'
@@ -15,6 +16,7 @@ import { hashPassword, passwordProblem } from './auth/passwords.js'
 import { resolveDataDir, type Env } from './config.js'
 import { openSqliteStorage, type SqliteStorage } from './storage/sqlite.js'
 import { StorageError, type TenantRecord, type UserRecord } from './storage/types.js'
+import { webhookSecretProblem, webhookUrlProblem } from './storage/alert-validate.js'
 import {
   checkDisplayName,
   checkRole,
@@ -70,6 +72,12 @@ Commands:
                                               shows what would change. Goes through the running
                                               server when there is one, so every device sees it.
 
+  webhook add <tenant> <url> [--secret <s>]   Send the tenant's alerts to an http(s) URL, signed with
+                                              HMAC-SHA256; prints the secret once (generated unless
+                                              given; --secret is visible in the process list)
+  webhook list <tenant>                       List a tenant's webhooks (secrets are never shown)
+  webhook remove <tenant> <id>                Remove a webhook and its delivery log
+
 Roles: ${ROLES.join(', ')}
 Tenant ids: 1–63 lowercase letters, digits and hyphens, starting with a letter or digit.
 Usernames: 1–64 letters, digits, '_', '.' or '-'; unique within a tenant regardless of case.
@@ -102,6 +110,7 @@ interface Parsed {
   readonly reason: string | undefined
   readonly as: string | undefined
   readonly yes: boolean
+  readonly secret: string | undefined
   readonly help: boolean
   /** Options that were given, by long name. */
   readonly given: ReadonlySet<string>
@@ -123,6 +132,7 @@ const parse = (argv: readonly string[]): Parsed => {
         reason: { type: 'string' },
         as: { type: 'string' },
         yes: { type: 'boolean' },
+        secret: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -144,6 +154,7 @@ const parse = (argv: readonly string[]): Parsed => {
     reason: values.reason,
     as: values.as,
     yes: values.yes === true,
+    secret: values.secret,
     help: values.help === true,
     given: new Set(Object.keys(values)),
   }
@@ -433,6 +444,47 @@ const COMMANDS: Readonly<Record<string, Command>> = {
         ? JSON.stringify(result, null, 2) + '\n'
         : `restored ${tenant} to snapshot ${id}${server ? ' through the running server' : ''}: ${result.movementsWritten} restore movements.\n` +
           `To undo: qm snapshot restore ${tenant} ${result.preRestore.id} --yes\n`)
+    },
+  },
+  'webhook add': {
+    usage: 'qm webhook add <tenant> <url> [--secret <secret>] [--json]',
+    operands: 2,
+    options: ['secret', 'json'],
+    check: (ctx) => {
+      const problem = webhookUrlProblem(operand(ctx, 1)) ?? (ctx.args.secret === undefined ? undefined : webhookSecretProblem(ctx.args.secret))
+      if (problem !== undefined) throw new UsageError(problem)
+    },
+    run: async (ctx) => {
+      const tenant = operand(ctx, 0)
+      await requireTenant(ctx.storage(), tenant)
+      const webhook = await addWebhook(ctx.storage(), { tenant, url: operand(ctx, 1), secret: ctx.args.secret, createdBy: null })
+      if (ctx.args.json) return ctx.io.stdout(JSON.stringify({ webhook: publicWebhook(webhook), secret: webhook.secret }, null, 2) + '\n')
+      ctx.io.stdout(`added webhook ${webhook.id} to tenant ${tenant}: ${webhook.url}\n`)
+      ctx.io.stdout(`secret (shown only now; receivers check x-quartermaster-signature with it): ${webhook.secret}\n`)
+    },
+  },
+  'webhook list': {
+    usage: 'qm webhook list <tenant> [--json]',
+    operands: 1,
+    options: ['json'],
+    run: async (ctx) => {
+      const tenant = operand(ctx, 0)
+      await requireTenant(ctx.storage(), tenant)
+      const webhooks = (await ctx.storage().listWebhooks(tenant)).map(publicWebhook)
+      if (ctx.args.json) return ctx.io.stdout(JSON.stringify(webhooks.map((w) => ({ ...w, createdAt: isoDate(w.createdAt) })), null, 2) + '\n')
+      if (webhooks.length === 0) return ctx.io.stderr(`tenant ${tenant} has no webhooks\n`)
+      printTable(ctx.io, ['ID', 'CREATED', 'URL'], webhooks.map((w) => [w.id, isoDate(w.createdAt), w.url]))
+    },
+  },
+  'webhook remove': {
+    usage: 'qm webhook remove <tenant> <id>',
+    operands: 2,
+    options: [],
+    run: async (ctx) => {
+      const [tenant, id] = [operand(ctx, 0), operand(ctx, 1)]
+      await requireTenant(ctx.storage(), tenant)
+      if (!(await ctx.storage().deleteWebhook(tenant, id))) throw new CliFailure(`tenant ${tenant} has no webhook ${id}`)
+      ctx.io.stdout(`removed webhook ${id} from tenant ${tenant}\n`)
     },
   },
 }
