@@ -37,6 +37,7 @@ describe('config', () => {
       redisUrl: undefined,
       redisPrefix: 'qm:',
       snapshots: { intervalMinutes: 60, keepScheduled: 168, keepDays: 90 },
+      webhooks: { maxAttempts: 10, retryBaseSeconds: 5, timeoutSeconds: 10 },
     })
   })
 
@@ -60,8 +61,12 @@ describe('config', () => {
       SNAPSHOT_INTERVAL_MINUTES: '0',
       SNAPSHOT_KEEP_SCHEDULED: '3',
       SNAPSHOT_KEEP_DAYS: '7',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+      WEBHOOK_RETRY_BASE_SECONDS: '60',
+      WEBHOOK_TIMEOUT_SECONDS: '2',
     })
     expect(config.snapshots).toEqual({ intervalMinutes: 0, keepScheduled: 3, keepDays: 7 })
+    expect(config.webhooks).toEqual({ maxAttempts: 3, retryBaseSeconds: 60, timeoutSeconds: 2 })
     expect(config).toMatchObject({ host: '0.0.0.0', port: 0, dataDir: '/var/lib/qm', authSecret: 's'.repeat(32), accessTokenTtlSeconds: 60 })
     expect(config.relay).toEqual({
       maxFrameBytes: 1048576,
@@ -91,6 +96,8 @@ describe('config', () => {
       ['ACCESS_TOKEN_TTL_SECONDS', '99999999999999999999'],
       ['AUTH_SECRET', 'too-short'],
       ['DATABASE_SCHEMA', 'Robert"); DROP TABLE'],
+      ['WEBHOOK_MAX_ATTEMPTS', '0'],
+      ['WEBHOOK_TIMEOUT_SECONDS', '301'],
     ] as const) {
       const error = configError({ [variable]: value })
       expect(error.variable).toBe(variable)

@@ -78,6 +78,24 @@ export interface Config {
      */
     readonly keepDays: number
   }
+  readonly webhooks: {
+    /**
+     * Attempts per webhook delivery, the first included (env WEBHOOK_MAX_ATTEMPTS).
+     * @default 10 — with the default waits, a receiver may be down for about 40 minutes.
+     */
+    readonly maxAttempts: number
+    /**
+     * Seconds before the second attempt; the wait doubles after each failure, up to an hour
+     * (env WEBHOOK_RETRY_BASE_SECONDS).
+     * @default 5 — a receiver that restarts gets its delivery within seconds.
+     */
+    readonly retryBaseSeconds: number
+    /**
+     * Seconds a receiver has to answer before the attempt counts as failed (env WEBHOOK_TIMEOUT_SECONDS).
+     * @default 10 — a receiver should queue the work and answer at once.
+     */
+    readonly timeoutSeconds: number
+  }
 }
 
 export const DEFAULT_HOST = '127.0.0.1'
@@ -172,6 +190,11 @@ export const loadConfig = (env: Env = process.env): Config => {
       intervalMinutes: integer(env, 'SNAPSHOT_INTERVAL_MINUTES', 60, 0),
       keepScheduled: integer(env, 'SNAPSHOT_KEEP_SCHEDULED', 168, 1),
       keepDays: integer(env, 'SNAPSHOT_KEEP_DAYS', 90, 1),
+    }),
+    webhooks: Object.freeze({
+      maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100),
+      retryBaseSeconds: integer(env, 'WEBHOOK_RETRY_BASE_SECONDS', 5, 1, 3600),
+      timeoutSeconds: integer(env, 'WEBHOOK_TIMEOUT_SECONDS', 10, 1, 300),
     }),
   })
 }

@@ -28,6 +28,13 @@ const main = async (): Promise<void> => {
       retention: { keepScheduled: config.snapshots.keepScheduled, keepDays: config.snapshots.keepDays },
     },
     tokenTtl: { accessSeconds: config.accessTokenTtlSeconds, refreshSeconds: config.refreshTokenTtlSeconds },
+    alerts: {
+      webhooks: {
+        maxAttempts: config.webhooks.maxAttempts,
+        baseDelayMs: config.webhooks.retryBaseSeconds * 1000,
+        timeoutMs: config.webhooks.timeoutSeconds * 1000,
+      },
+    },
   })
   console.log(`Quartermaster is listening on ${server.url} (storage: ${storage.kind} in ${config.dataDir})`)
   console.log(`  sync: ${server.wsUrl}/<tenant>   health: ${server.url}/api/health`)
