@@ -1,6 +1,7 @@
 /**
  * `npm start`: Quartermaster on its embedded defaults (SQLite in DATA_DIR), configured from the
- * environment (server/config.ts). SIGTERM or SIGINT drains the relay and closes the store.
+ * environment (server/config.ts): DATABASE_URL for Postgres, REDIS_URL for several instances.
+ * SIGTERM or SIGINT drains the relay and closes the store.
  */
 import { mkdirSync } from 'node:fs'
 import { loadAuthSecret } from './auth/secret.js'
@@ -8,18 +9,31 @@ import { bootstrapFirstAdmin } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { DataDirInUse, lockDataDir } from './data-dir-lock.js'
 import { startServer } from './server.js'
+import { RedisFanout } from './scale/redis-fanout.js'
+import { RedisLeases } from './scale/leases.js'
+import { openPostgresStorage } from './storage/postgres.js'
 import { openSqliteStorage } from './storage/sqlite.js'
 
 const main = async (): Promise<void> => {
   const config = loadConfig()
   mkdirSync(config.dataDir, { recursive: true })
-  const lock = lockDataDir(config.dataDir)
-  const storage = openSqliteStorage(config.dataDir)
+  // SQLite in DATA_DIR belongs to one server; Postgres is shared by design (several instances).
+  const lock = config.databaseUrl === undefined ? lockDataDir(config.dataDir) : null
+  const storage = config.databaseUrl === undefined
+    ? openSqliteStorage(config.dataDir)
+    : await openPostgresStorage(config.databaseUrl, { schema: config.databaseSchema })
   const { secret } = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir })
   const first = await bootstrapFirstAdmin(storage)
+  const fanout = config.redisUrl === undefined ? undefined : new RedisFanout({ url: config.redisUrl, prefix: config.redisPrefix })
+  const leases =
+    config.redisUrl === undefined || fanout === undefined
+      ? undefined
+      : new RedisLeases({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: fanout.instanceId })
   const server = await startServer({
     storage,
     secret,
+    ...(fanout ? { fanout } : {}),
+    ...(leases ? { leases } : {}),
     host: config.host,
     port: config.port,
     limits: config.relay,
@@ -36,7 +50,9 @@ const main = async (): Promise<void> => {
       },
     },
   })
-  console.log(`Quartermaster is listening on ${server.url} (storage: ${storage.kind} in ${config.dataDir})`)
+  const where = config.databaseUrl === undefined ? `in ${config.dataDir}` : `schema ${config.databaseSchema}`
+  const scale = fanout ? `, instance ${fanout.instanceId} with Redis fan-out` : ''
+  console.log(`Quartermaster is listening on ${server.url} (storage: ${storage.kind} ${where}${scale})`)
   console.log(`  sync: ${server.wsUrl}/<tenant>   health: ${server.url}/api/health`)
   if (first) {
     console.log('')
@@ -45,7 +61,7 @@ const main = async (): Promise<void> => {
     console.log('  Change it with: npx qm user password %s %s', first.tenant, first.username)
     console.log('')
   }
-  lock.publish(server.url)
+  lock?.publish(server.url)
   // A line for programs that start the server (tests, scripts): the port it really listens on.
   console.log(`QM_LISTENING ${JSON.stringify({ url: server.url, port: server.port })}`)
 
@@ -57,7 +73,7 @@ const main = async (): Promise<void> => {
     void (async () => {
       await server.close()
       await storage.close()
-      lock.release()
+      lock?.release()
       process.exit(0)
     })().catch((err: unknown) => {
       console.error('shutdown failed', err)
