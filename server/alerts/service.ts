@@ -48,9 +48,15 @@ export interface AlertSettings {
   readonly coalesceMs: number
   /** First wait before retrying after the store failed; doubles up to 30 s. @default 1 s */
   readonly retryMs: number
+  /**
+   * An instance that is not the tenant's duty holder asks again this long after it dropped a change,
+   * and takes the duty over (reconciling the whole document) if the holder has let the lease go.
+   * @default 15 s — longer than a lease lasts without renewal (10 s, server/scale/leases.ts).
+   */
+  readonly standbyRecheckMs: number
 }
 
-export const DEFAULT_ALERT_SETTINGS: AlertSettings = { coalesceMs: 100, retryMs: 1000 }
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = { coalesceMs: 100, retryMs: 1000, standbyRecheckMs: 15_000 }
 const MAX_RETRY_MS = 30_000
 /** Page size when loading a tenant's open alerts. */
 const PAGE = 1000
@@ -82,6 +88,8 @@ class TenantAlerts {
   pending = new Map<string, AlertCondition[]>()
   /** Reconcile the whole document at the next flush (first sight, lease handed over, a failure). */
   full = true
+  /** A change arrived since the last flush (also while `full`, when nothing is derived). */
+  changed = false
   timer: NodeJS.Timeout | null = null
   failures = 0
 }
@@ -123,6 +131,7 @@ export class AlertService {
       t.full = true
       t.pending.clear()
     }
+    t.changed = true
     if (!t.full) this.derive(t, event.index, event.changedItems)
     this.schedule(t, this.settings.coalesceMs)
   }
@@ -156,12 +165,17 @@ export class AlertService {
   private async flush(t: TenantAlerts): Promise<void> {
     if (!t.full && t.pending.size === 0) return
     const tenant = t.id
+    const changed = t.changed
+    t.changed = false
     try {
       // One writer per tenant: the lease is the lock around this duty.
       if (!(await this.deps.leases.holds(tenant))) {
+        // The holder judges what it sees; what only this instance saw is judged here once the
+        // lease comes to it, by reconciling the whole document. Ask once more later in case it does.
         t.pending.clear()
         t.full = true
         t.open = null
+        if (changed) this.schedule(t, this.settings.standbyRecheckMs)
         return
       }
       await this.judge(tenant, t)
