@@ -1,0 +1,190 @@
+/**
+ * Several server processes behind a load balancer, sharing real Postgres and Redis: what an
+ * operator runs beyond one machine. Needs QM_TEST_DATABASE_URL (and Redis: a private
+ * redis-server is started here so the test may restart it); .ci/run provides both.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import * as decoding from 'lib0/decoding'
+import * as Y from 'yjs'
+import { Inventory } from '../sync/inventory.js'
+import { MESSAGE, readDurable } from '../sync/protocol.js'
+import type { Movement } from '../sync/schema.js'
+import { hashPassword } from '../server/auth/passwords.js'
+import { issueTokens } from '../server/auth/tokens.js'
+import { openPostgresStorage } from '../server/storage/postgres.js'
+import type { UserRecord } from '../server/storage/types.js'
+import { startBalancer } from './support/balancer.js'
+import type { Balancer } from './support/balancer.js'
+import { freshSchema, testDatabaseUrl } from './support/postgres.js'
+import { providerFor, startServerProcess } from './support/process.js'
+import type { ServerProcess } from './support/process.js'
+import { startPrivateRedis } from './support/redis-server.js'
+import type { PrivateRedis } from './support/redis-server.js'
+import { SECRET, eventually } from './support/server.js'
+
+const url = testDatabaseUrl('the multi-instance suite')
+
+const cleanups: Array<() => void | Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+interface Cluster {
+  readonly users: Record<string, UserRecord>
+  readonly instances: ServerProcess[]
+  readonly balancer: Balancer
+  readonly redis: PrivateRedis
+  readonly schema: string
+  start(index: number): Promise<void>
+  client(user: string, port: number): Promise<{ doc: Y.Doc; inv: Inventory; durable: () => number; destroy(): void }>
+}
+
+const cluster = async (databaseUrl: string): Promise<Cluster> => {
+  const schema = freshSchema(databaseUrl)
+  const setup = await openPostgresStorage(databaseUrl, { schema: schema.name })
+  await setup.createTenant({ id: 'acme', name: 'Acme' })
+  const hash = await hashPassword('a long enough password')
+  const users: Record<string, UserRecord> = {}
+  for (const [name, role] of [['admin', 'admin'], ['ann', 'editor'], ['bob', 'editor']] as const) {
+    users[name] = await setup.createUser({ tenant: 'acme', username: name, name, role, passwordHash: hash })
+  }
+  await setup.close()
+  const redis = await startPrivateRedis()
+  const instances: ServerProcess[] = []
+  const env = {
+    DATABASE_URL: databaseUrl,
+    DATABASE_SCHEMA: schema.name,
+    REDIS_URL: redis.url,
+    SNAPSHOT_INTERVAL_MINUTES: '0',
+  }
+  const start = async (index: number) => {
+    const dir = mkdtempSync(join(tmpdir(), 'qm-scale-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const proc = await startServerProcess(dir, 0, env)
+    cleanups.push(() => {
+      proc.child.kill('SIGKILL')
+    })
+    instances[index] = proc
+  }
+  await Promise.all([start(0), start(1)])
+  const balancer = await startBalancer(instances.map((i) => i.port))
+  cleanups.push(() => balancer.close())
+  cleanups.push(() => redis.stop())
+  cleanups.push(() => schema.drop())
+  return {
+    users,
+    instances,
+    balancer,
+    redis,
+    schema: schema.name,
+    start,
+    client: async (user, port) => {
+      const u = users[user] as UserRecord
+      const provider = await providerFor(port, u, { ext: true })
+      let stored = 0
+      provider.messageHandlers[MESSAGE.durable] = (_e, d: decoding.Decoder) => {
+        stored = Y.decodeStateVector(readDurable(d)).get(provider.doc.clientID) ?? 0
+      }
+      const inv = new Inventory(provider.doc, { userId: u.id })
+      cleanups.push(() => provider.destroy())
+      await eventually(() => expect(provider.synced).toBe(true), 20_000)
+      return { doc: provider.doc, inv, durable: () => stored, destroy: () => provider.destroy() }
+    },
+  }
+}
+
+const ownClock = (doc: Y.Doc) => Y.decodeStateVector(Y.encodeStateVector(doc)).get(doc.clientID) ?? 0
+
+if (url) {
+  describe('several instances on Postgres and Redis', () => {
+    it('[SCALE-4] providers on two instances converge on every change within a second, and a restore through one reaches the other', async () => {
+      const c = await cluster(url)
+      const [one, two] = c.instances as [ServerProcess, ServerProcess]
+      const a = await c.client('ann', one.port)
+      const b = await c.client('bob', two.port)
+      const shelf = a.inv.createLocation({ name: 'Shelf' })
+      const bolts = a.inv.createItem({ sku: 'BOLT', name: 'Bolt', reorderPoint: 2 })
+      await eventually(() => expect(b.inv.item(bolts)).toBeDefined())
+      const latencies: number[] = []
+      for (let i = 0; i < 10; i++) {
+        const [from, to] = i % 2 === 0 ? [a, b] : [b, a]
+        const before = to.inv.onHand(bolts)
+        const started = performance.now()
+        from.inv.receive({ item: bolts, location: shelf, quantity: 1 })
+        await eventually(() => expect(to.inv.onHand(bolts)).toBe(before + 1), 5000)
+        latencies.push(performance.now() - started)
+      }
+      expect(Math.max(...latencies), `cross-instance latencies ${latencies.map((l) => l.toFixed(0)).join(', ')} ms`).toBeLessThan(1000)
+
+      // A snapshot and a restore made through instance one; bob on instance two sees it.
+      const admin = c.users['admin'] as UserRecord
+      const { token } = await issueTokens(SECRET, admin)
+      const post = (port: number, path: string) =>
+        fetch(`http://127.0.0.1:${port}/api/tenants/acme${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+      const snap = (await (await post(one.port, '/snapshots')).json()) as { id: string }
+      b.inv.pick({ item: bolts, location: shelf, quantity: 7 })
+      await eventually(() => expect(a.inv.onHand(bolts)).toBe(3))
+      expect((await post(one.port, `/snapshots/${snap.id}/restore`)).status).toBe(200)
+      await eventually(() => expect(b.inv.onHand(bolts)).toBe(10))
+    })
+
+    it('[SCALE-5] an instance killed with SIGKILL while its clients write: they reconnect to the other, nothing acknowledged is lost, all converge', async () => {
+      const c = await cluster(url)
+      const writers = [await c.client('ann', c.balancer.port), await c.client('bob', c.balancer.port)]
+      const shelf = (writers[0] as { inv: Inventory }).inv.createLocation({ name: 'Shelf' })
+      const bolts = (writers[0] as { inv: Inventory }).inv.createItem({ sku: 'BOLT', name: 'Bolt' })
+      await eventually(() => expect(writers.every((w) => w.inv.item(bolts) && w.inv.location(shelf))).toBe(true))
+      const written: Array<{ id: string; clock: number; writer: number }> = []
+      let writing = true
+      const write = (w: number) => {
+        if (!writing) return
+        const writer = writers[w] as { inv: Inventory; doc: Y.Doc }
+        const m = writer.inv.receive({ item: bolts, location: shelf, quantity: 1 })
+        written.push({ id: m.id, clock: ownClock(writer.doc), writer: w })
+        setTimeout(() => write(w), 5)
+      }
+      write(0)
+      write(1)
+      await eventually(() => expect(writers.every((w) => w.durable() > 20)).toBe(true), 20_000)
+      const acknowledged = () => written.filter((x) => x.clock <= (writers[x.writer] as { durable: () => number }).durable()).map((x) => x.id)
+      const ackedBeforeKill = acknowledged()
+      ;(c.instances[0] as ServerProcess).child.kill('SIGKILL')
+      await new Promise((r) => setTimeout(r, 500))
+      writing = false
+      // Everyone ends with everything written, exactly once, through the surviving instance.
+      await eventually(() => {
+        for (const w of writers) expect(w.inv.movementsOf(bolts).length).toBe(written.length)
+      }, 30_000)
+      const late = await c.client('admin', (c.instances[1] as ServerProcess).port)
+      await eventually(() => expect(late.inv.movementsOf(bolts).length).toBe(written.length), 30_000)
+      const ids = late.inv.movementsOf(bolts).map((m: Movement) => m.id)
+      expect(new Set(ids).size).toBe(ids.length)
+      for (const id of ackedBeforeKill) expect(ids).toContain(id)
+      expect(late.inv.onHand(bolts)).toBe(written.length)
+    })
+
+    it('[SCALE-6] Redis restarted mid-run: the instances recover and converge', async () => {
+      const c = await cluster(url)
+      const [one, two] = c.instances as [ServerProcess, ServerProcess]
+      const a = await c.client('ann', one.port)
+      const b = await c.client('bob', two.port)
+      const shelf = a.inv.createLocation({ name: 'Shelf' })
+      const bolts = a.inv.createItem({ sku: 'BOLT', name: 'Bolt' })
+      await eventually(() => expect(b.inv.item(bolts)).toBeDefined())
+      await c.redis.stop()
+      a.inv.receive({ item: bolts, location: shelf, quantity: 4 }) // stored, but nobody hears of it
+      b.inv.receive({ item: bolts, location: shelf, quantity: 3 })
+      await eventually(() => expect(a.durable()).toBe(ownClock(a.doc)), 10_000) // durability never needed Redis
+      await c.redis.start()
+      await eventually(() => {
+        expect(a.inv.onHand(bolts)).toBe(7)
+        expect(b.inv.onHand(bolts)).toBe(7)
+      }, 30_000)
+      a.inv.pick({ item: bolts, location: shelf, quantity: 1 })
+      await eventually(() => expect(b.inv.onHand(bolts)).toBe(6), 10_000)
+    })
+  })
+}
