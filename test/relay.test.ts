@@ -238,6 +238,34 @@ describe('relay', () => {
     })
   })
 
+  it('[PRESENCE-2] a connection cannot speak for another connection\'s presence, and an oversize state is dropped without claiming its id', async () => {
+    const ed = await t.client('ed')
+    const edna = await t.client('edna')
+    await Promise.all([synced(ed), synced(edna)])
+    ed.provider.awareness.setLocalState({ viewing: 'it_1' })
+    await eventually(() => expect(edna.provider.awareness.getStates().get(ed.doc.clientID)).toMatchObject({ viewing: 'it_1' }))
+    const presence = (clientId: number, clock: number, state: unknown) => {
+      const inner = encoding.createEncoder()
+      encoding.writeVarUint(inner, 1)
+      encoding.writeVarUint(inner, clientId)
+      encoding.writeVarUint(inner, clock)
+      encoding.writeVarString(inner, JSON.stringify(state))
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, MESSAGE.awareness)
+      encoding.writeVarUint8Array(e, encoding.toUint8Array(inner))
+      return encoding.toUint8Array(e)
+    }
+    const { ws } = await rawSocket(await t.token('vic'))
+    await new Promise((r) => setTimeout(r, 100))
+    ws.send(presence(ed.doc.clientID, 999, { viewing: 'it_hijacked' })) // ed's id: refused
+    ws.send(presence(4242, 1, { note: 'x'.repeat(10_000) })) // too big: dropped, id not claimed
+    ws.send(presence(4243, 1, { viewing: 'it_2' }))
+    await eventually(() => expect(edna.provider.awareness.getStates().get(4243)).toMatchObject({ user: { id: t.users['vic']?.id } }))
+    expect(edna.provider.awareness.getStates().get(ed.doc.clientID)).toMatchObject({ viewing: 'it_1', user: { id: t.users['ed']?.id } })
+    expect(edna.provider.awareness.getStates().has(4242)).toBe(false)
+    ws.close()
+  })
+
   it('[SYNC-2] a stock provider without the extension gets no custom messages and still syncs', async () => {
     const { bolts } = await seedInventory(t)
     const plain = await t.client('ed', { ext: false })

@@ -3,7 +3,6 @@
  * serial queue: integrate, judge, compensate, store, and only then relay and acknowledge. Nothing
  * reaches another device before it is durable, and nothing invalid reaches it at all.
  */
-import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
@@ -20,6 +19,7 @@ import type { DocumentSession, ServerReason } from '../documents/host.js'
 import type { Fanout, FanoutSubscription } from '../scale/fanout.js'
 import type { StoredDocument } from '../storage/types.js'
 import type { Connection } from './connection.js'
+import { stampPresence } from './presence.js'
 import type { RelayMetrics } from './metrics.js'
 import { SerialQueue } from './queue.js'
 import { SERVER_USER_ID } from './types.js'
@@ -61,6 +61,8 @@ export class Room {
   readonly index: LedgerIndex
   readonly awareness: awarenessProtocol.Awareness
   readonly connections = new Set<Connection>()
+  /** Awareness client id → the connection that speaks for it. */
+  private readonly presenceOwners = new Map<number, Connection>()
   readonly queue = new SerialQueue()
   /** Yjs client id → owning user id (SERVER_USER_ID for the server's own). */
   private readonly owners = new Map<number, string>()
@@ -201,6 +203,7 @@ export class Room {
   leave(conn: Connection): void {
     if (!this.connections.delete(conn)) return
     if (conn.awarenessIds.size > 0) {
+      for (const id of conn.awarenessIds) this.presenceOwners.delete(id)
       awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null)
     }
   }
@@ -231,36 +234,18 @@ export class Room {
   applyAwareness(conn: Connection, update: Uint8Array): void {
     const session = conn.session
     if (!session) return
-    const d = decoding.createDecoder(update)
-    const out = encoding.createEncoder()
-    const count = decoding.readVarUint(d)
-    const entries: Array<[number, number, string]> = []
-    for (let i = 0; i < count; i++) {
-      const clientId = decoding.readVarUint(d)
-      const clock = decoding.readVarUint(d)
-      const json = decoding.readVarString(d)
-      if (!conn.awarenessIds.has(clientId)) {
-        const taken = [...this.connections].some((c) => c !== conn && c.awarenessIds.has(clientId))
-        if (taken) continue
+    const claim = (clientId: number) => {
+      const owner = this.presenceOwners.get(clientId)
+      if (owner === undefined) {
+        this.presenceOwners.set(clientId, conn)
         conn.awarenessIds.add(clientId)
       }
-      if (json.length > this.limits.maxAwarenessStateBytes) continue
-      const state: unknown = JSON.parse(json)
-      const stamped =
-        state === null
-          ? null
-          : { ...(typeof state === 'object' && !Array.isArray(state) ? state : {}), user: { id: session.userId, name: session.name, role: session.role } }
-      entries.push([clientId, clock, JSON.stringify(stamped)])
+      return owner === undefined || owner === conn
     }
-    if (entries.length === 0) return
-    encoding.writeVarUint(out, entries.length)
-    for (const [clientId, clock, json] of entries) {
-      encoding.writeVarUint(out, clientId)
-      encoding.writeVarUint(out, clock)
-      encoding.writeVarString(out, json)
-    }
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, encoding.toUint8Array(out), conn)
+    const stamped = stampPresence(update, session, claim, this.limits.maxAwarenessStateBytes)
+    if (stamped) awarenessProtocol.applyAwarenessUpdate(this.awareness, stamped, conn)
   }
+
 
   queryAwareness(conn: Connection): void {
     const e = encoding.createEncoder()
