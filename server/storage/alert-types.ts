@@ -9,8 +9,7 @@ export type AlertStatus = 'open' | 'resolved'
 /** What a list asks for: open alerts, resolved ones, or all. */
 export type AlertFilter = AlertStatus | 'all'
 
-export interface AlertRecord {
-  readonly id: string
+export interface NewAlert {
   readonly tenant: string
   /** The condition key (`low_stock:<item>`, …): at most one open alert per tenant and key. */
   readonly key: string
@@ -20,22 +19,15 @@ export interface AlertRecord {
   readonly location: string | null
   readonly sku: string
   readonly detail: AlertDetail
+}
+
+export interface AlertRecord extends NewAlert {
+  readonly id: string
   readonly status: AlertStatus
   readonly openedAt: number
   readonly resolvedAt: number | null
   readonly acknowledgedAt: number | null
   readonly acknowledgedBy: string | null
-}
-
-export interface NewAlert {
-  readonly tenant: string
-  readonly key: string
-  readonly kind: AlertKind
-  readonly severity: AlertSeverity
-  readonly item: string
-  readonly location: string | null
-  readonly sku: string
-  readonly detail: AlertDetail
 }
 
 export type AlertEventType = 'opened' | 'acknowledged' | 'resolved'
