@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { predictAlerts, readAlertMirror } from '../sync/alerts.js'
 import type { AlertRecord } from '../server/storage/alert-types.js'
-import { allSaved, eventually, startTestServer, synced } from './support/server.js'
+import { issueTokens } from '../server/auth/tokens.js'
+import { SECRET, allSaved, eventually, startTestServer, synced } from './support/server.js'
 import type { TestClient, TestServer } from './support/server.js'
 
 let t: TestServer
@@ -265,7 +266,7 @@ const openStream = async (url: string, headers: Record<string, string> = {}) => 
       if (!controller.signal.aborted) throw err
     }
   })()
-  return { res, events, comments, close: async () => (controller.abort(), await reading) }
+  return { res, events, comments, reading, close: async () => (controller.abort(), await reading) }
 }
 
 describe('alert stream', () => {
@@ -305,5 +306,17 @@ describe('alert stream', () => {
     await eventually(() => expect(stream.events[0]).toMatchObject({ event: 'alerts', data: { alerts: [] } }))
     await eventually(() => expect(stream.comments.length).toBeGreaterThan(1))
     await stream.close()
+  })
+
+  it('[ALERT-9] the stream ends when the token it was opened with expires', async () => {
+    const user = t.users['vic']
+    if (!user) throw new Error('vic')
+    const { token } = await issueTokens(SECRET, user, Date.now(), { accessSeconds: 1, refreshSeconds: 60 })
+    const stream = await openStream(`${t.server.url}/api/tenants/acme/alerts/stream?token=${encodeURIComponent(token)}`)
+    expect(stream.res.status).toBe(200)
+    let ended = false
+    void stream.reading.then(() => (ended = true))
+    await eventually(() => expect(ended).toBe(true), 5_000)
+    expect(t.server.alerts.subscriberCount).toBe(0)
   })
 })
