@@ -131,6 +131,35 @@ if (url) {
       await eventually(() => expect(b.inv.onHand(bolts)).toBe(10))
     })
 
+    it('[SCALE-7] an alert is raised once, not once per instance', async () => {
+      const c = await cluster(url)
+      const [one, two] = c.instances as [ServerProcess, ServerProcess]
+      const a = await c.client('ann', one.port)
+      const b = await c.client('bob', two.port)
+      const shelf = a.inv.createLocation({ name: 'Shelf' })
+      const bolts = a.inv.createItem({ sku: 'BOLT', name: 'Bolt', reorderPoint: 5 })
+      a.inv.receive({ item: bolts, location: shelf, quantity: 10 })
+      await eventually(() => expect(b.inv.onHand(bolts)).toBe(10))
+      // Both instances see changes that cross the reorder point, from their own devices.
+      for (let i = 0; i < 3; i++) {
+        a.inv.pick({ item: bolts, location: shelf, quantity: 1 })
+        b.inv.pick({ item: bolts, location: shelf, quantity: 1 })
+      }
+      await eventually(() => expect(a.inv.onHand(bolts)).toBe(4))
+      const { token } = await issueTokens(SECRET, c.users['admin'] as UserRecord)
+      const alertsAt = async (port: number) =>
+        ((await (await fetch(`http://127.0.0.1:${port}/api/tenants/acme/alerts?status=all`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          alerts: Array<{ kind: string; item: string | null }>
+        }).alerts.filter((x) => x.item === bolts)
+      await eventually(async () => expect((await alertsAt(one.port)).map((x) => x.kind)).toEqual(['low_stock']), 20_000)
+      await new Promise((r) => setTimeout(r, 500)) // anything a second instance would add, it has added now
+      expect((await alertsAt(two.port)).map((x) => x.kind)).toEqual(['low_stock'])
+      // The mirror in the document says the same on both sides.
+      await eventually(() => {
+        for (const d of [a.doc, b.doc]) expect([...d.getMap('alerts').keys()].filter((k) => k.includes(bolts))).toEqual([`low_stock:${bolts}`])
+      })
+    })
+
     it('[SCALE-5] an instance killed with SIGKILL while its clients write: they reconnect to the other, nothing acknowledged is lost, all converge', async () => {
       const c = await cluster(url)
       const writers = [await c.client('ann', c.balancer.port), await c.client('bob', c.balancer.port)]
