@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { createApp } from './app.js'
+import { defaultClientDir } from './client-app.js'
 import { AlertService } from './alerts/service.js'
 import type { AlertSettings } from './alerts/service.js'
 import { DEFAULT_WEBHOOK_SETTINGS, WebhookDispatcher } from './alerts/webhooks.js'
@@ -44,6 +45,8 @@ export interface ServerOptions {
     readonly stream?: Partial<AlertStreamSettings>
     readonly webhooks?: Partial<WebhookSettings>
   }
+  /** The built warehouse app served at `/`; null serves none. @default dist/client of this repository */
+  readonly clientDir?: string | null
   /** Wraps the relay's hooks (tests slow authentication down or make storage fail with this). */
   readonly wrapHooks?: (hooks: RelayHooks) => RelayHooks
 }
@@ -82,7 +85,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const snapshots = new SnapshotService(storage, relay, options.snapshots?.retention ?? DEFAULT_RETENTION)
   const scheduler = new SnapshotScheduler(storage, snapshots, leases, { intervalMs: options.snapshots?.intervalMs ?? 60 * 60 * 1000 })
   const alertStream = { ...DEFAULT_STREAM_SETTINGS, ...options.alerts?.stream }
-  const app = createApp({ storage, relay, secret, tokenTtl: options.tokenTtl ?? DEFAULT_TOKEN_TTL, snapshots, alerts, alertStream })
+  const clientDir = options.clientDir === undefined ? defaultClientDir() : options.clientDir
+  const app = createApp({ storage, relay, secret, tokenTtl: options.tokenTtl ?? DEFAULT_TOKEN_TTL, snapshots, alerts, alertStream, clientDir })
   const http = createAdaptorServer({ fetch: app.fetch }) as Server
   http.on('upgrade', (req, socket, head) => {
     if (!relay.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')

@@ -73,6 +73,7 @@ export const startTestServer = async (
     users?: Record<string, Role>
     wrapHooks?: (hooks: RelayHooks) => RelayHooks
     alerts?: ServerOptions['alerts']
+    clientDir?: string | null
   } = {},
 ): Promise<TestServer> => {
   let dir: string | null = null
@@ -99,6 +100,7 @@ export const startTestServer = async (
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.wrapHooks ? { wrapHooks: options.wrapHooks } : {}),
     ...(options.alerts ? { alerts: options.alerts } : {}),
+    ...(options.clientDir !== undefined ? { clientDir: options.clientDir } : {}),
   })
   const clients: TestClient[] = []
 
