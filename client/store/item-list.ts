@@ -1,0 +1,205 @@
+/**
+ * The inventory list's rows: built once from the document, then patched from the index's change
+ * notices (LedgerIndex.subscribe), never rebuilt per keystroke or per remote update. The rows are
+ * also kept in Dexie, so a cold start shows the list before the document has finished loading
+ * (bench/RESULTS.md, pwa-first-render); once it has, the live rows replace them.
+ */
+import type { Inventory, ItemView } from '../../sync/inventory.js'
+import type { StockStatus } from '../../sync/status.js'
+import type { ListRow, UserDb } from './databases.js'
+
+export interface ListFilter {
+  /** Matches SKU, name or barcode, without regard to case. */
+  readonly query: string
+  readonly status: StockStatus | 'all'
+  /** Items with stock at this location; 'all' for any. */
+  readonly location: string
+  /** Show archived items too. @default false */
+  readonly archived?: boolean
+}
+
+export interface LocationChoice {
+  readonly id: string
+  readonly name: string
+}
+
+export const rowOf = (v: ItemView): ListRow => ({
+  id: v.id,
+  sku: v.sku,
+  name: v.name,
+  barcode: v.barcode ?? '',
+  unit: v.unit,
+  onHand: v.onHand,
+  status: v.status,
+  archived: v.archived,
+  locations: Object.entries(v.byLocation).filter(([, q]) => q !== 0).map(([loc]) => loc),
+})
+
+const sameRow = (a: ListRow, b: ListRow): boolean =>
+  a.sku === b.sku && a.name === b.name && a.barcode === b.barcode && a.unit === b.unit && a.onHand === b.onHand &&
+  a.status === b.status && a.archived === b.archived && a.locations.join() === b.locations.join()
+
+const bySku = (a: ListRow, b: ListRow): number => {
+  const x = a.sku.toLowerCase()
+  const y = b.sku.toLowerCase()
+  return x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : 1
+}
+
+const isLocations = (v: unknown): v is LocationChoice[] => Array.isArray(v)
+
+/** How long row changes wait before they are written to Dexie together. @default 500 ms */
+const CACHE_DELAY_MS = 500
+
+export class ItemListModel {
+  private readonly rows = new Map<string, ListRow>()
+  private readonly search = new Map<string, string>()
+  private sorted: ListRow[] = []
+  private dirtyOrder = false
+  private inventory: Inventory | null = null
+  private readonly listeners = new Set<() => void>()
+  private readonly unsaved = new Set<string>()
+  private saveTimer: ReturnType<typeof setTimeout> | null = null
+  /** 'cache' until the document has loaded, then 'live'. */
+  source: 'none' | 'cache' | 'live' = 'none'
+  locations: LocationChoice[] = []
+  /** Bumped on every change: React re-renders on it. */
+  version = 0
+
+  constructor(private readonly db: UserDb) {}
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit(): void {
+    this.version++
+    for (const l of this.listeners) l()
+  }
+
+  private put(row: ListRow): void {
+    const old = this.rows.get(row.id)
+    if (!old || old.sku !== row.sku) this.dirtyOrder = true
+    this.rows.set(row.id, row)
+    this.search.set(row.id, `${row.sku}\n${row.name}\n${row.barcode}`.toLowerCase())
+  }
+
+  /** Shows the rows kept from the last session. */
+  async loadCache(): Promise<void> {
+    const [rows, locations] = await Promise.all([this.db.rows.toArray(), this.db.getMeta('locations', isLocations)])
+    if (this.source === 'live' || rows.length === 0) return
+    for (const r of rows) this.put(r)
+    this.locations = locations ?? []
+    this.source = 'cache'
+    this.emit()
+  }
+
+  /** Takes the live document over: rebuilds every row once and writes what differs to the cache. */
+  attach(inventory: Inventory): void {
+    this.inventory = inventory
+    const live = new Map<string, ListRow>(inventory.listItems().map((v) => [v.id, rowOf(v)]))
+    const stale: string[] = []
+    for (const id of this.rows.keys()) if (!live.has(id)) stale.push(id)
+    for (const id of stale) {
+      this.rows.delete(id)
+      this.search.delete(id)
+    }
+    const changed: ListRow[] = []
+    for (const row of live.values()) {
+      const old = this.rows.get(row.id)
+      if (!old || !sameRow(old, row)) changed.push(row)
+      this.put(row)
+    }
+    this.dirtyOrder = true
+    this.locations = this.readLocations()
+    this.source = 'live'
+    this.emit()
+    this.db
+      .transaction('rw', this.db.rows, this.db.meta, async () => {
+        await this.db.rows.bulkDelete(stale)
+        await this.db.rows.bulkPut(changed)
+        await this.db.meta.put({ key: 'locations', value: this.locations })
+      })
+      .catch((err: unknown) => console.error('[list] could not cache the rows', err))
+  }
+
+  detach(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer)
+    this.saveTimer = null
+    this.inventory = null
+    this.listeners.clear()
+  }
+
+  private readLocations(): LocationChoice[] {
+    return (this.inventory?.listLocations() ?? [])
+      .filter((l) => !l.archived)
+      .map((l) => ({ id: l.id, name: l.name }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /** Items the index reports as changed: their rows only. */
+  changed(items: ReadonlySet<string>): void {
+    const inv = this.inventory
+    if (!inv) return
+    for (const id of items) {
+      const view = inv.item(id)
+      if (view) this.put(rowOf(view))
+      this.unsaved.add(id)
+    }
+    const locations = this.readLocations()
+    if (locations.length !== this.locations.length || locations.some((l, i) => l.name !== this.locations[i]?.name)) {
+      this.locations = locations
+      this.unsaved.add('')
+    }
+    this.scheduleSave()
+    this.emit()
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer) return
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null
+      const ids = [...this.unsaved]
+      this.unsaved.clear()
+      const rows = ids.flatMap((id) => this.rows.get(id) ?? [])
+      const locations = ids.includes('') ? this.locations : null
+      this.db
+        .transaction('rw', this.db.rows, this.db.meta, async () => {
+          await this.db.rows.bulkPut(rows)
+          if (locations) await this.db.meta.put({ key: 'locations', value: locations })
+        })
+        .catch((err: unknown) => console.error('[list] could not cache the rows', err))
+    }, CACHE_DELAY_MS)
+  }
+
+  get size(): number {
+    return this.rows.size
+  }
+
+  row(id: string): ListRow | undefined {
+    return this.rows.get(id)
+  }
+
+  /** Every row sorted by SKU (sorted again only when a SKU changed or a row came). */
+  all(): readonly ListRow[] {
+    if (this.dirtyOrder) {
+      this.sorted = [...this.rows.values()].sort(bySku)
+      this.dirtyOrder = false
+    }
+    return this.sorted
+  }
+
+  /** One pass over the prepared rows: no document reads. */
+  filter(f: ListFilter): ListRow[] {
+    const q = f.query.trim().toLowerCase()
+    const out: ListRow[] = []
+    for (const row of this.all()) {
+      if (row.archived && !f.archived) continue
+      if (f.status !== 'all' && row.status !== f.status) continue
+      if (f.location !== 'all' && !row.locations.includes(f.location)) continue
+      if (q !== '' && !(this.search.get(row.id) ?? '').includes(q)) continue
+      out.push(row)
+    }
+    return out
+  }
+}
