@@ -1,7 +1,7 @@
 /** Alerts, webhooks and deliveries on Postgres: migration 2 and the statements behind AlertStore and WebhookStore. */
-import type { AlertDetail, AlertKind, AlertSeverity } from '../../sync/alerts.js'
+import type { AlertDetail } from '../../sync/alerts.js'
 import { newId } from '../../sync/ids.js'
-import type { AlertEventRecord, AlertRecord, AlertStatus, AlertStore, DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from './alert-types.js'
+import type { AlertEventRecord, AlertRecord, AlertStore, DeliveryAttempt, DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStore } from './alert-types.js'
 import {
   alertAlreadyOpen,
   alertResolved,
@@ -19,6 +19,8 @@ import {
 import type { PostgresMigration } from './postgres-migrations.js'
 import { isForeignKeyViolation, isUniqueViolation, type PostgresHelpers, type Queryable } from './postgres-pool.js'
 import { pageLimit, unknownTenant } from './validate.js'
+import { toAlert as alertRecord, toWebhook } from './rows.js'
+import type { AlertRow as SqlAlertRow, WebhookRow } from './rows.js'
 
 /** The tables of SQLite migration 3. */
 export const POSTGRES_ALERTS_MIGRATION: PostgresMigration = {
@@ -91,51 +93,12 @@ export const POSTGRES_ALERTS_MIGRATION: PostgresMigration = {
   `,
 }
 
-interface AlertRow {
-  id: string
-  tenant: string
-  key: string
-  kind: AlertKind
-  severity: AlertSeverity
-  item: string
-  location: string | null
-  sku: string
-  /** jsonb, already parsed by the driver. */
-  detail: AlertDetail
-  status: AlertStatus
-  opened_at: number
-  resolved_at: number | null
-  acknowledged_at: number | null
-  acknowledged_by: string | null
-}
+/** The detail column is jsonb, already parsed by the driver. */
+type AlertRow = SqlAlertRow<AlertDetail>
+const toAlert = (r: AlertRow): AlertRecord => alertRecord(r, r.detail)
 const ALERT_COLUMNS = 'id, tenant, key, kind, severity, item, location, sku, detail, status, opened_at, resolved_at, acknowledged_at, acknowledged_by'
-const toAlert = (r: AlertRow): AlertRecord => ({
-  id: r.id,
-  tenant: r.tenant,
-  key: r.key,
-  kind: r.kind,
-  severity: r.severity,
-  item: r.item,
-  location: r.location,
-  sku: r.sku,
-  detail: r.detail,
-  status: r.status,
-  openedAt: r.opened_at,
-  resolvedAt: r.resolved_at,
-  acknowledgedAt: r.acknowledged_at,
-  acknowledgedBy: r.acknowledged_by,
-})
 
-interface WebhookRow {
-  id: string
-  tenant: string
-  url: string
-  secret: string
-  created_at: number
-  created_by: string | null
-}
 const WEBHOOK_COLUMNS = 'id, tenant, url, secret, created_at, created_by'
-const toWebhook = (r: WebhookRow): WebhookRecord => ({ id: r.id, tenant: r.tenant, url: r.url, secret: r.secret, createdAt: r.created_at, createdBy: r.created_by })
 
 interface DeliveryRow {
   id: string

@@ -1,8 +1,10 @@
 /** Snapshots and the audit log on Postgres: their tables (part of migration 1) and the statements behind SnapshotStore and AuditStore. */
 import { newId } from '../../sync/ids.js'
 import { isForeignKeyViolation, type PostgresHelpers } from './postgres-pool.js'
-import { snapshotMeta, type AuditEntry, type AuditStore, type SnapshotMeta, type SnapshotStore, type SnapshotTrigger } from './snapshot-types.js'
+import { snapshotMeta, type AuditEntry, type AuditStore, type SnapshotStore } from './snapshot-types.js'
 import { checkSnapshot, pageLimit, unknownTenant } from './validate.js'
+import { SNAPSHOT_META_COLUMNS, toSnapshotMeta } from './rows.js'
+import type { SnapshotRow } from './rows.js'
 
 /** The tables of SQLite migration 2, appended to Postgres migration 1 (never edit: it has shipped). */
 export const SNAPSHOT_TABLES_SQL = `
@@ -31,29 +33,6 @@ export const SNAPSHOT_TABLES_SQL = `
       CREATE INDEX audit_by_tenant ON audit_log (tenant, id DESC);
 `
 
-interface SnapshotRow {
-  id: string
-  tenant: string
-  created_at: number
-  trigger: SnapshotTrigger
-  created_by: string | null
-  reason: string
-  item_count: number
-  total_units: number
-  byte_size: number
-}
-const META_COLUMNS = 'id, tenant, created_at, trigger, created_by, reason, item_count, total_units, byte_size'
-const toMeta = (r: SnapshotRow): SnapshotMeta => ({
-  id: r.id,
-  tenant: r.tenant,
-  createdAt: r.created_at,
-  trigger: r.trigger,
-  createdBy: r.created_by,
-  reason: r.reason,
-  itemCount: r.item_count,
-  totalUnits: r.total_units,
-  byteSize: r.byte_size,
-})
 
 interface AuditRow {
   id: number
@@ -75,7 +54,7 @@ export const postgresSnapshotStores = (h: PostgresHelpers): SnapshotStore & Audi
     return h.run('saving a snapshot', async (db) => {
       const meta = snapshotMeta(snapshot, newId('sn'), h.now())
       try {
-        await db.query(`INSERT INTO snapshots (${META_COLUMNS}, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+        await db.query(`INSERT INTO snapshots (${SNAPSHOT_META_COLUMNS}, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
           meta.id,
           meta.tenant,
           meta.createdAt,
@@ -100,27 +79,27 @@ export const postgresSnapshotStores = (h: PostgresHelpers): SnapshotStore & Audi
     return h.run('listing snapshots', async (db) => {
       const { rows } = options.trigger
         ? await db.query<SnapshotRow>(
-            `SELECT ${META_COLUMNS} FROM snapshots WHERE tenant = $1 AND trigger = $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
+            `SELECT ${SNAPSHOT_META_COLUMNS} FROM snapshots WHERE tenant = $1 AND trigger = $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
             [tenant, options.trigger, limit],
           )
-        : await db.query<SnapshotRow>(`SELECT ${META_COLUMNS} FROM snapshots WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
+        : await db.query<SnapshotRow>(`SELECT ${SNAPSHOT_META_COLUMNS} FROM snapshots WHERE tenant = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
             tenant,
             limit,
           ])
-      return rows.map(toMeta)
+      return rows.map(toSnapshotMeta)
     })
   },
 
   async getSnapshot(tenant, id) {
     return h.run('reading a snapshot', async (db) => {
-      const { rows } = await db.query<SnapshotRow & { state: Buffer }>(`SELECT ${META_COLUMNS}, state FROM snapshots WHERE tenant = $1 AND id = $2`, [
+      const { rows } = await db.query<SnapshotRow & { state: Buffer }>(`SELECT ${SNAPSHOT_META_COLUMNS}, state FROM snapshots WHERE tenant = $1 AND id = $2`, [
         tenant,
         id,
       ])
       const row = rows[0]
       if (!row) return undefined
       const { state, ...meta } = row
-      return { ...toMeta(meta), state: new Uint8Array(state) }
+      return { ...toSnapshotMeta(meta), state: new Uint8Array(state) }
     })
   },
 

@@ -11,13 +11,12 @@
  *   snapshot), so a concurrent compaction cannot tear it; a compaction locks the head row.
  * - No async work happens inside a transaction except its own queries.
  */
-import type { Role } from '../../sync/origin.js'
 import { newId } from '../../sync/ids.js'
 import { postgresAlertStores } from './postgres-alerts.js'
 import { migratePostgres } from './postgres-migrations.js'
 import { checkSchemaName, createPool, isForeignKeyViolation, isUniqueViolation, poolHelpers, type Queryable } from './postgres-pool.js'
 import { postgresSnapshotStores } from './postgres-snapshots.js'
-import { StorageError, type Storage, type StoredDocument, type TenantRecord, type UserRecord } from './types.js'
+import { StorageError, type Storage, type StoredDocument, type UserRecord } from './types.js'
 import {
   checkClientId,
   checkCompaction,
@@ -32,6 +31,8 @@ import {
   unknownTenant,
   unknownUser,
 } from './validate.js'
+import { USER_COLUMNS, bytes, toTenant, toUser } from './rows.js'
+import type { DocumentRow, TenantRow, UserRow } from './rows.js'
 
 export interface PostgresStorageOptions {
   /** Clock for `createdAt` and friends; tests pin it. */
@@ -79,40 +80,8 @@ export interface PostgresStorage extends Storage {
   settings(): Promise<PostgresSettings>
 }
 
-interface TenantRow {
-  id: string
-  name: string
-  created_at: number
-}
-interface UserRow {
-  id: string
-  tenant: string
-  username: string
-  name: string
-  role: Role
-  password_hash: string
-  created_at: number
-}
-interface DocumentRow {
-  state: Buffer | null
-  compacted_through: number
-  last_seq: number
-}
 
-const toTenant = (row: TenantRow): TenantRecord => ({ id: row.id, name: row.name, createdAt: row.created_at })
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  tenant: row.tenant,
-  username: row.username,
-  name: row.name,
-  role: row.role,
-  passwordHash: row.password_hash,
-  createdAt: row.created_at,
-})
-/** A plain Uint8Array view of the Buffer the driver returned (no copy). */
-const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 
-const USER_COLUMNS = 'id, tenant, username, name, role, password_hash, created_at'
 /** Usernames match without regard to ASCII case, as in the unique index (the column is "C"). */
 const USERNAME_IS = 'lower(username) = lower($2 COLLATE "C")'
 

@@ -1,14 +1,12 @@
 /** Alerts, webhooks and deliveries on SQLite: migration 3 and the statements behind AlertStore and WebhookStore. */
 import type Database from 'better-sqlite3'
-import type { AlertDetail, AlertKind, AlertSeverity } from '../../sync/alerts.js'
+import type { AlertDetail } from '../../sync/alerts.js'
 import { newId } from '../../sync/ids.js'
 import type {
   AlertEventRecord,
   AlertEventType,
   AlertRecord,
-  AlertStatus,
   AlertStore,
-  DeliveryAttempt,
   DeliveryRecord,
   DeliveryStatus,
   WebhookRecord,
@@ -31,6 +29,8 @@ import {
 import type { Migration } from './sqlite-migrations.js'
 import type { SqliteHelpers } from './sqlite-snapshots.js'
 import { pageLimit } from './validate.js'
+import { toAlert as alertRecord, toAttempt, toWebhook } from './rows.js'
+import type { AlertRow as SqlAlertRow, AttemptRow, WebhookRow } from './rows.js'
 
 export const ALERTS_MIGRATION: Migration = {
   version: 3,
@@ -102,48 +102,10 @@ export const ALERTS_MIGRATION: Migration = {
   `,
 }
 
-interface AlertRow {
-  id: string
-  tenant: string
-  key: string
-  kind: AlertKind
-  severity: AlertSeverity
-  item: string
-  location: string | null
-  sku: string
-  detail: string
-  status: AlertStatus
-  opened_at: number
-  resolved_at: number | null
-  acknowledged_at: number | null
-  acknowledged_by: string | null
-}
-const toAlert = (r: AlertRow): AlertRecord => ({
-  id: r.id,
-  tenant: r.tenant,
-  key: r.key,
-  kind: r.kind,
-  severity: r.severity,
-  item: r.item,
-  location: r.location,
-  sku: r.sku,
-  detail: JSON.parse(r.detail) as AlertDetail,
-  status: r.status,
-  openedAt: r.opened_at,
-  resolvedAt: r.resolved_at,
-  acknowledgedAt: r.acknowledged_at,
-  acknowledgedBy: r.acknowledged_by,
-})
 
-interface WebhookRow {
-  id: string
-  tenant: string
-  url: string
-  secret: string
-  created_at: number
-  created_by: string | null
-}
-const toWebhook = (r: WebhookRow): WebhookRecord => ({ id: r.id, tenant: r.tenant, url: r.url, secret: r.secret, createdAt: r.created_at, createdBy: r.created_by })
+
+type AlertRow = SqlAlertRow<string>
+const toAlert = (r: AlertRow): AlertRecord => alertRecord(r, JSON.parse(r.detail) as AlertDetail)
 
 interface DeliveryRow {
   id: string
@@ -156,14 +118,6 @@ interface DeliveryRow {
   status: DeliveryStatus
   next_attempt_at: number | null
 }
-interface AttemptRow {
-  attempt: number
-  at: number
-  status_code: number | null
-  error: string | null
-  duration_ms: number
-}
-const toAttempt = (r: AttemptRow): DeliveryAttempt => ({ attempt: r.attempt, at: r.at, statusCode: r.status_code, error: r.error, durationMs: r.duration_ms })
 
 export const sqliteAlertStores = (db: Database.Database, h: SqliteHelpers): AlertStore & WebhookStore => {
   const s = {

@@ -3,8 +3,10 @@ import type Database from 'better-sqlite3'
 import { newId } from '../../sync/ids.js'
 import type { Migration } from './sqlite-migrations.js'
 import { snapshotMeta } from './snapshot-types.js'
-import type { AuditEntry, AuditStore, SnapshotMeta, SnapshotStore, SnapshotTrigger } from './snapshot-types.js'
+import type { AuditEntry, AuditStore, SnapshotStore, SnapshotTrigger } from './snapshot-types.js'
 import { checkSnapshot, pageLimit } from './validate.js'
+import { SNAPSHOT_META_COLUMNS, toSnapshotMeta } from './rows.js'
+import type { SnapshotRow } from './rows.js'
 
 export const SNAPSHOTS_MIGRATION: Migration = {
   version: 2,
@@ -36,29 +38,6 @@ export const SNAPSHOTS_MIGRATION: Migration = {
   `,
 }
 
-interface SnapshotRow {
-  id: string
-  tenant: string
-  created_at: number
-  trigger: SnapshotTrigger
-  created_by: string | null
-  reason: string
-  item_count: number
-  total_units: number
-  byte_size: number
-}
-const META_COLUMNS = 'id, tenant, created_at, trigger, created_by, reason, item_count, total_units, byte_size'
-const toMeta = (r: SnapshotRow): SnapshotMeta => ({
-  id: r.id,
-  tenant: r.tenant,
-  createdAt: r.created_at,
-  trigger: r.trigger,
-  createdBy: r.created_by,
-  reason: r.reason,
-  itemCount: r.item_count,
-  totalUnits: r.total_units,
-  byteSize: r.byte_size,
-})
 
 interface AuditRow {
   id: number
@@ -80,13 +59,13 @@ export interface SqliteHelpers {
 export const sqliteSnapshotStores = (db: Database.Database, h: SqliteHelpers): SnapshotStore & AuditStore => {
   const s = {
     insert: db.prepare(
-      `INSERT INTO snapshots (${META_COLUMNS}, state) VALUES (@id, @tenant, @created_at, @trigger, @created_by, @reason, @item_count, @total_units, @byte_size, @state)`,
+      `INSERT INTO snapshots (${SNAPSHOT_META_COLUMNS}, state) VALUES (@id, @tenant, @created_at, @trigger, @created_by, @reason, @item_count, @total_units, @byte_size, @state)`,
     ),
-    list: db.prepare<[string, number], SnapshotRow>(`SELECT ${META_COLUMNS} FROM snapshots WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
+    list: db.prepare<[string, number], SnapshotRow>(`SELECT ${SNAPSHOT_META_COLUMNS} FROM snapshots WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`),
     listByTrigger: db.prepare<[string, SnapshotTrigger, number], SnapshotRow>(
-      `SELECT ${META_COLUMNS} FROM snapshots WHERE tenant = ? AND trigger = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT ${SNAPSHOT_META_COLUMNS} FROM snapshots WHERE tenant = ? AND trigger = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
     ),
-    get: db.prepare<[string, string], SnapshotRow & { state: Buffer }>(`SELECT ${META_COLUMNS}, state FROM snapshots WHERE tenant = ? AND id = ?`),
+    get: db.prepare<[string, string], SnapshotRow & { state: Buffer }>(`SELECT ${SNAPSHOT_META_COLUMNS}, state FROM snapshots WHERE tenant = ? AND id = ?`),
     delete: db.prepare<[string, string]>('DELETE FROM snapshots WHERE tenant = ? AND id = ?'),
     insertAudit: db.prepare<[string, number, string, string, string], AuditRow>(
       'INSERT INTO audit_log (tenant, at, actor, action, detail) VALUES (?, ?, ?, ?, ?) RETURNING *',
@@ -120,7 +99,7 @@ export const sqliteSnapshotStores = (db: Database.Database, h: SqliteHelpers): S
     async listSnapshots(tenant, options = {}) {
       const limit = pageLimit(options.limit)
       return h.run('listing snapshots', () =>
-        (options.trigger ? s.listByTrigger.all(tenant, options.trigger, limit) : s.list.all(tenant, limit)).map(toMeta),
+        (options.trigger ? s.listByTrigger.all(tenant, options.trigger, limit) : s.list.all(tenant, limit)).map(toSnapshotMeta),
       )
     },
     async getSnapshot(tenant, id) {
@@ -128,7 +107,7 @@ export const sqliteSnapshotStores = (db: Database.Database, h: SqliteHelpers): S
         const row = s.get.get(tenant, id)
         if (!row) return undefined
         const { state, ...meta } = row
-        return { ...toMeta(meta), state: new Uint8Array(state) }
+        return { ...toSnapshotMeta(meta), state: new Uint8Array(state) }
       })
     },
     async deleteSnapshot(tenant, id) {

@@ -31,6 +31,8 @@ import {
   unknownTenant,
   unknownUser,
 } from './validate.js'
+import { USER_COLUMNS, bytes, toTenant, toUser } from './rows.js'
+import type { DocumentRow, TenantRow, UserRow } from './rows.js'
 
 export const SQLITE_FILE_NAME = 'quartermaster.db'
 
@@ -61,40 +63,8 @@ export interface SqliteStorage extends Storage {
   settings(): SqliteSettings
 }
 
-interface TenantRow {
-  id: string
-  name: string
-  created_at: number
-}
-interface UserRow {
-  id: string
-  tenant: string
-  username: string
-  name: string
-  role: Role
-  password_hash: string
-  created_at: number
-}
-interface DocumentRow {
-  state: Buffer | null
-  compacted_through: number
-  last_seq: number
-}
 
-const toTenant = (row: TenantRow): TenantRecord => ({ id: row.id, name: row.name, createdAt: row.created_at })
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  tenant: row.tenant,
-  username: row.username,
-  name: row.name,
-  role: row.role,
-  passwordHash: row.password_hash,
-  createdAt: row.created_at,
-})
-/** A plain Uint8Array view of the Buffer SQLite returned (no copy). */
-const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 
-const USER_COLUMNS = 'id, tenant, username, name, role, password_hash, created_at'
 
 /** better-sqlite3's error class carries SQLite's extended result code, e.g. 'SQLITE_BUSY'. */
 const sqliteCode = (error: unknown): string | undefined =>
