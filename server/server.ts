@@ -45,7 +45,7 @@ export interface ServerOptions {
     readonly stream?: Partial<AlertStreamSettings>
     readonly webhooks?: Partial<WebhookSettings>
   }
-  /** The built warehouse app served at `/`; null serves none. @default dist/client of this repository */
+  /** The built warehouse app served at `/`; null serves none. @default client/dist of this repository */
   readonly clientDir?: string | null
   /** Wraps the relay's hooks (tests slow authentication down or make storage fail with this). */
   readonly wrapHooks?: (hooks: RelayHooks) => RelayHooks
@@ -80,7 +80,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     ...(options.fanout ? { fanout: options.fanout } : {}),
   })
   const webhooks = new WebhookDispatcher(storage, leases, { ...DEFAULT_WEBHOOK_SETTINGS, ...options.alerts?.webhooks })
-  const alerts = new AlertService({ storage, host: relay, leases, webhooks }, options.alerts?.settings)
+  const alerts = new AlertService({ storage, host: relay, leases, webhooks, ...(options.fanout ? { fanout: options.fanout } : {}) }, options.alerts?.settings)
   alertDuty = alerts
   const snapshots = new SnapshotService(storage, relay, options.snapshots?.retention ?? DEFAULT_RETENTION)
   const scheduler = new SnapshotScheduler(storage, snapshots, leases, { intervalMs: options.snapshots?.intervalMs ?? 60 * 60 * 1000 })

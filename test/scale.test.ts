@@ -131,7 +131,7 @@ if (url) {
       await eventually(() => expect(b.inv.onHand(bolts)).toBe(10))
     })
 
-    it('[SCALE-7] an alert is raised once, not once per instance', async () => {
+    it('[SCALE-7] an alert is raised once, not once per instance, and live streams on every instance hear of it', async () => {
       const c = await cluster(url)
       const [one, two] = c.instances as [ServerProcess, ServerProcess]
       const a = await c.client('ann', one.port)
@@ -140,13 +140,28 @@ if (url) {
       const bolts = a.inv.createItem({ sku: 'BOLT', name: 'Bolt', reorderPoint: 5 })
       a.inv.receive({ item: bolts, location: shelf, quantity: 10 })
       await eventually(() => expect(b.inv.onHand(bolts)).toBe(10))
+      // Live streams on both instances, whichever one holds the tenant's alert duty.
+      const { token } = await issueTokens(SECRET, c.users['admin'] as UserRecord)
+      const streams = await Promise.all([one.port, two.port].map(async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/tenants/acme/alerts/stream`, { headers: { authorization: `Bearer ${token}` } })
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+        const seen = { text: '' }
+        void (async () => {
+          for (;;) {
+            const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }))
+            if (done) return
+            seen.text += new TextDecoder().decode(value)
+          }
+        })()
+        cleanups.push(() => reader.cancel().catch(() => undefined))
+        return seen
+      }))
       // Both instances see changes that cross the reorder point, from their own devices.
       for (let i = 0; i < 3; i++) {
         a.inv.pick({ item: bolts, location: shelf, quantity: 1 })
         b.inv.pick({ item: bolts, location: shelf, quantity: 1 })
       }
       await eventually(() => expect(a.inv.onHand(bolts)).toBe(4))
-      const { token } = await issueTokens(SECRET, c.users['admin'] as UserRecord)
       const alertsAt = async (port: number) =>
         ((await (await fetch(`http://127.0.0.1:${port}/api/tenants/acme/alerts?status=all`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
           alerts: Array<{ kind: string; item: string | null }>
@@ -154,6 +169,10 @@ if (url) {
       await eventually(async () => expect((await alertsAt(one.port)).map((x) => x.kind)).toEqual(['low_stock']), 20_000)
       await new Promise((r) => setTimeout(r, 500)) // anything a second instance would add, it has added now
       expect((await alertsAt(two.port)).map((x) => x.kind)).toEqual(['low_stock'])
+      // Each live stream heard of it once.
+      await eventually(() => {
+        for (const stream of streams) expect(stream.text.match(/^event: alert\.opened$/gm)?.length).toBe(1)
+      }, 10_000)
       // The mirror in the document says the same on both sides.
       await eventually(() => {
         for (const d of [a.doc, b.doc]) expect([...d.getMap('alerts').keys()].filter((k) => k.includes(bolts))).toEqual([`low_stock:${bolts}`])

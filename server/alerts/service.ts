@@ -29,6 +29,7 @@ import { StorageError } from '../storage/types.js'
 import type { Storage } from '../storage/types.js'
 import { mirroredAlert } from './notice.js'
 import type { AlertNotice } from './notice.js'
+import type { Fanout } from '../scale/fanout.js'
 import type { WebhookDispatcher } from './webhooks.js'
 
 export class AlertNotFound extends Error {
@@ -67,6 +68,8 @@ export interface AlertServiceDeps {
   readonly host: DocumentHost
   readonly leases: DutyLeases
   readonly webhooks: WebhookDispatcher | null
+  /** Carries notices to live streams connected to other instances. @default none (one instance) */
+  readonly fanout?: Fanout
 }
 
 interface Subscriber {
@@ -107,6 +110,14 @@ export class AlertService {
     settings: Partial<AlertSettings> = {},
   ) {
     this.settings = { ...DEFAULT_ALERT_SETTINGS, ...settings }
+    // Streams connected here hear of alerts whichever instance holds the tenant's duty.
+    this.stopNotices = deps.fanout?.onNotice((tenant, json) => this.notifyLocal(JSON.parse(json) as AlertNotice, tenant)) ?? null
+  }
+
+  private readonly stopNotices: (() => void) | null
+
+  private notifyLocal(notice: AlertNotice, tenant = notice.tenant): void {
+    for (const s of this.subscribers.get(tenant) ?? []) s.notify(notice)
   }
 
   private tenant(id: string): TenantAlerts {
@@ -302,7 +313,10 @@ export class AlertService {
 
   private async publish(notices: readonly AlertNotice[]): Promise<void> {
     for (const notice of notices) {
-      for (const s of this.subscribers.get(notice.tenant) ?? []) s.notify(notice)
+      this.notifyLocal(notice)
+      this.deps.fanout?.publishNotice(notice.tenant, JSON.stringify(notice)).catch((err: unknown) => {
+        console.error(`[alerts] could not pass ${notice.event} ${notice.alert.id} to the other instances`, err)
+      })
     }
     for (const notice of notices) {
       try {
@@ -395,6 +409,7 @@ export class AlertService {
     this.releaseDocuments()
     await this.settled()
     this.closed = true
+    this.stopNotices?.()
     for (const set of this.subscribers.values()) for (const s of set) s.end()
     this.subscribers.clear()
   }

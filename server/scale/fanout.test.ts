@@ -66,6 +66,18 @@ const fanoutContract = (name: string, makePair: () => Promise<Pair>) => {
       expect(got).toEqual([])
     })
 
+    it('[FAN-5] a notice reaches every other instance, whether or not it has subscribed to that tenant', async () => {
+      const got: Array<[string, string]> = []
+      pair.b.onNotice((tenant, json) => got.push([tenant, json]))
+      let own = 0
+      pair.a.onNotice(() => own++)
+      await new Promise((r) => setTimeout(r, 100)) // the notices channel is subscribed at start
+      await pair.a.publishNotice('acme', '{"event":"alert.opened"}')
+      await waitFor(() => got.length === 1)
+      expect(got[0]).toEqual(['acme', '{"event":"alert.opened"}'])
+      expect(own).toBe(0)
+    })
+
     it('[FAN-4] when an instance loses the others and gets them back, it is told to catch up, and delivery resumes', async () => {
       const got: Uint8Array[] = []
       let resumed = 0

@@ -26,6 +26,12 @@ export interface Fanout {
   publishUpdate(tenant: string, update: Uint8Array): Promise<void>
   publishAwareness(tenant: string, update: Uint8Array): Promise<void>
   /**
+   * A notice for people watching a tenant (an alert opened, resolved or acknowledged), carried to
+   * every other instance whether or not it has the tenant's document loaded.
+   */
+  publishNotice(tenant: string, json: string): Promise<void>
+  onNotice(listener: (tenant: string, json: string) => void): () => void
+  /**
    * Called after the connection to the other instances was lost and is back: messages may have
    * been missed meanwhile, so every loaded document must catch up from storage.
    */
@@ -44,6 +50,11 @@ export class LocalFanout implements Fanout {
 
   async publishUpdate(): Promise<void> {}
   async publishAwareness(): Promise<void> {}
+  async publishNotice(): Promise<void> {}
+
+  onNotice(): () => void {
+    return () => undefined
+  }
 
   onResume(): () => void {
     return () => undefined

@@ -20,6 +20,12 @@ export class MemoryFanoutHub {
   }
 
   /** @internal */
+  sendNotice(from: MemoryFanout, tenant: string, json: string): void {
+    if (!from.connected) return
+    for (const m of this.members) if (m !== from) m.deliverNotice(tenant, json)
+  }
+
+  /** @internal */
   leave(member: MemoryFanout): void {
     this.members.delete(member)
   }
@@ -30,6 +36,7 @@ export class MemoryFanout implements Fanout {
   connected = true
   private readonly handlers = new Map<string, Set<FanoutHandlers>>()
   private readonly resumeListeners = new Set<() => void>()
+  private readonly noticeListeners = new Set<(tenant: string, json: string) => void>()
 
   constructor(
     readonly instanceId: string,
@@ -42,6 +49,14 @@ export class MemoryFanout implements Fanout {
     // Asynchronous, as a network would be.
     queueMicrotask(() => {
       for (const h of this.handlers.get(tenant) ?? []) h[kind](payload)
+    })
+  }
+
+  /** @internal */
+  deliverNotice(tenant: string, json: string): void {
+    if (!this.connected) return
+    queueMicrotask(() => {
+      for (const l of this.noticeListeners) l(tenant, json)
     })
   }
 
@@ -74,6 +89,15 @@ export class MemoryFanout implements Fanout {
 
   async publishAwareness(tenant: string, update: Uint8Array): Promise<void> {
     this.hub.send(this, tenant, 'awareness', update)
+  }
+
+  async publishNotice(tenant: string, json: string): Promise<void> {
+    this.hub.sendNotice(this, tenant, json)
+  }
+
+  onNotice(listener: (tenant: string, json: string) => void): () => void {
+    this.noticeListeners.add(listener)
+    return () => this.noticeListeners.delete(listener)
   }
 
   onResume(listener: () => void): () => void {

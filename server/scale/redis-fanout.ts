@@ -1,6 +1,8 @@
 /**
- * Fan-out through Redis pub/sub: one channel per tenant, `${prefix}doc:${tenant}`. A message is
- * `varString instanceId, varUint kind (0 update, 1 awareness), varUint8Array payload`.
+ * Fan-out through Redis pub/sub: one channel per tenant, `${prefix}doc:${tenant}`, with messages
+ * `varString instanceId, varUint kind (0 update, 1 awareness), varUint8Array payload`; and one
+ * channel for people's notices of every tenant, `${prefix}notices`, with messages
+ * `varString instanceId, varUint 2, varString tenant, varString json`.
  *
  * Pub/sub delivers at most once: when the subscriber connection drops and comes back, whatever
  * was published meanwhile is gone, so `onResume` listeners catch up from storage (every update is
@@ -14,6 +16,7 @@ import type { Fanout, FanoutHandlers, FanoutSubscription } from './fanout.js'
 
 const KIND_UPDATE = 0
 const KIND_AWARENESS = 1
+const KIND_NOTICE = 2
 
 export interface RedisFanoutOptions {
   readonly url: string
@@ -30,6 +33,7 @@ export class RedisFanout implements Fanout {
   private readonly sub: Redis
   private readonly handlers = new Map<string, Set<FanoutHandlers>>()
   private readonly resumeListeners = new Set<() => void>()
+  private readonly noticeListeners = new Set<(tenant: string, json: string) => void>()
   private everReady = false
   private lost = false
 
@@ -53,6 +57,12 @@ export class RedisFanout implements Fanout {
       this.everReady = true
     })
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.deliver(channel.toString(), message))
+    // Notices go to every instance, loaded or not: one channel for all tenants.
+    this.sub.subscribe(this.noticeChannel).catch((err: unknown) => console.error('[fanout] could not subscribe to notices', err))
+  }
+
+  private get noticeChannel(): string {
+    return `${this.prefix}notices`
   }
 
   private channel(tenant: string): string {
@@ -60,13 +70,19 @@ export class RedisFanout implements Fanout {
   }
 
   private deliver(channel: string, message: Buffer): void {
-    const tenant = channel.slice(this.channel('').length)
-    const handlers = this.handlers.get(tenant)
-    if (!handlers) return
     try {
       const d = decoding.createDecoder(new Uint8Array(message.buffer, message.byteOffset, message.byteLength))
       if (decoding.readVarString(d) === this.instanceId) return
       const kind = decoding.readVarUint(d)
+      if (channel === this.noticeChannel) {
+        if (kind !== KIND_NOTICE) return
+        const tenant = decoding.readVarString(d)
+        const json = decoding.readVarString(d)
+        for (const l of this.noticeListeners) l(tenant, json)
+        return
+      }
+      const handlers = this.handlers.get(channel.slice(this.channel('').length))
+      if (!handlers) return
       const payload = decoding.readVarUint8Array(d)
       for (const h of handlers) {
         if (kind === KIND_UPDATE) h.update(payload)
@@ -116,6 +132,20 @@ export class RedisFanout implements Fanout {
     return this.publish(tenant, KIND_AWARENESS, update)
   }
 
+  async publishNotice(tenant: string, json: string): Promise<void> {
+    const e = encoding.createEncoder()
+    encoding.writeVarString(e, this.instanceId)
+    encoding.writeVarUint(e, KIND_NOTICE)
+    encoding.writeVarString(e, tenant)
+    encoding.writeVarString(e, json)
+    await this.pub.publish(this.noticeChannel, Buffer.from(encoding.toUint8Array(e)))
+  }
+
+  onNotice(listener: (tenant: string, json: string) => void): () => void {
+    this.noticeListeners.add(listener)
+    return () => this.noticeListeners.delete(listener)
+  }
+
   onResume(listener: () => void): () => void {
     this.resumeListeners.add(listener)
     return () => this.resumeListeners.delete(listener)
@@ -124,6 +154,7 @@ export class RedisFanout implements Fanout {
   async close(): Promise<void> {
     this.handlers.clear()
     this.resumeListeners.clear()
+    this.noticeListeners.clear()
     await Promise.allSettled([this.sub.quit(), this.pub.quit()])
   }
 }
