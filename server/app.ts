@@ -27,7 +27,7 @@ export interface AppDeps {
   readonly snapshots: SnapshotService
   readonly alerts: AlertService
   readonly alertStream?: AlertStreamSettings
-  /** The built PWA served at `/` (dist/client); null serves no app. */
+  /** The built PWA served at `/` (client/dist); null serves no app. */
   readonly clientDir?: string | null
 }
 

@@ -1,6 +1,6 @@
 /**
  * Serves the built warehouse PWA (client/, service-worker/; `npm run build:client` writes it to
- * dist/client) at `/`. The API, /metrics and the relay keep priority: this handler runs after every
+ * client/dist) at `/`. The API, /metrics and the relay keep priority: this handler runs after every
  * route and only answers GET and HEAD. A navigation to a path with no file gets index.html, so a
  * deep link (/items/it_…) opens the app; the service worker does the same offline.
  */
@@ -27,13 +27,13 @@ const TYPES: Readonly<Record<string, string>> = {
 /** Paths that belong to the server, never to the app (no SPA fallback there). */
 const SERVER_PATH = /^\/(api|sync|metrics)(\/|$)/
 
-/** The repository's dist/client, found from this file whether it runs from source or from dist/. */
+/** The repository's client/dist, found from this file whether it runs from source or from dist/. */
 export const defaultClientDir = (): string => {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'client')
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'client', 'dist')
     const up = dirname(dir)
-    if (up === dir) return resolve('dist', 'client')
+    if (up === dir) return resolve('client', 'dist')
     dir = up
   }
 }
