@@ -89,4 +89,68 @@ describe.runIf(available)('offline in Chromium', () => {
     await other.close()
     await context.close()
   })
+
+  it('[E2E-2] two pickers take the last unit offline; both come online and show the same on-hand and the oversold alert; before that each saw the other on the item', async () => {
+    const { admin, shelf } = await seedInventory(t)
+    const last = admin.inv.createItem({ sku: 'LAST-1', name: 'The last one' })
+    admin.inv.receive({ item: last, location: shelf, quantity: 1 })
+    const pages = []
+    for (const user of ['ed', 'edna']) {
+      const context = await phoneContext(browser)
+      const page = await context.newPage()
+      await signInPage(page, t.server.url, user)
+      await openItem(page, 'LAST-1')
+      await expect.poll(() => onHand(page)).toBe(1)
+      pages.push({ context, page, errors: watchErrors(page) })
+    }
+    const [a, b] = pages
+    if (!a || !b) throw new Error('two pickers')
+    await expect.poll(() => a.page.getByTestId('also-here').textContent(), { timeout: 15_000 }).toContain('EDNA')
+    await expect.poll(() => b.page.getByTestId('also-here').textContent(), { timeout: 15_000 }).toContain('ED')
+
+    for (const p of pages) {
+      await p.context.setOffline(true)
+      await expect.poll(() => connection(p.page)).toBe('Offline')
+    }
+    for (const p of pages) {
+      await stockAction(p.page, 'Pick', 1)
+      expect(await onHand(p.page)).toBe(0)
+    }
+    for (const p of pages) await p.context.setOffline(false)
+    for (const p of pages) {
+      await expect.poll(() => saveState(p.page), { timeout: 20_000 }).toBe('All changes saved')
+      await expect.poll(() => onHand(p.page), { timeout: 20_000 }).toBe(-1)
+      await p.page.getByRole('button', { name: /^Alerts/ }).click()
+      const alert = p.page.locator('[data-testid="alert"][data-kind="negative_stock"]')
+      await expect.poll(() => alert.getAttribute('data-state'), { timeout: 20_000 }).toBe('confirmed')
+      expect(await alert.textContent()).toContain('LAST-1')
+    }
+    await screenshot(a.page, 'alerts')
+    for (const p of pages) {
+      expect(p.errors).toEqual([])
+      await p.context.close()
+    }
+  })
+
+  it('[E2E-7] two tabs of one user stay in step with no network, and share the waiting count', async () => {
+    await seedInventory(t)
+    const context = await phoneContext(browser)
+    const tabA = await context.newPage()
+    await signInPage(tabA, t.server.url, 'ed')
+    await serviceWorkerReady(tabA)
+    const tabB = await context.newPage()
+    await tabB.goto(t.server.url)
+    await expect.poll(() => connection(tabB), { timeout: 20_000 }).toBe('Online')
+    await context.setOffline(true)
+    await openItem(tabA, 'BOLT')
+    await openItem(tabB, 'BOLT')
+    await stockAction(tabA, 'Pick', 4)
+    await expect.poll(() => onHand(tabB)).toBe(6)
+    await stockAction(tabB, 'Receive', 1)
+    await expect.poll(() => onHand(tabA)).toBe(7)
+    for (const tab of [tabA, tabB]) await expect.poll(() => saveState(tab)).toBe('2 changes waiting')
+    await context.setOffline(false)
+    for (const tab of [tabA, tabB]) await expect.poll(() => saveState(tab), { timeout: 20_000 }).toBe('All changes saved')
+    await context.close()
+  })
 })

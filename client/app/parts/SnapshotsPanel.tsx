@@ -13,13 +13,16 @@ const TRIGGER = { schedule: 'scheduled', manual: 'manual', 'pre-restore': 'befor
 
 /** The confirmation's sentence: what will change, in counts. */
 export const restoreSummary = (d: SnapshotDiff): string[] => {
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
   const lines: string[] = []
-  if (d.quantities.length > 0) lines.push(`${d.quantities.length} quantities change (${signed(d.unitsDelta)} units in total)`)
-  if (d.fieldsChanged.length > 0) lines.push(`${d.fieldsChanged.length} fields of items or locations go back`)
-  if (d.itemsAdded.length > 0) lines.push(`${d.itemsAdded.length} items created since are archived`)
-  if (d.itemsRemoved.length > 0) lines.push(`${d.itemsRemoved.length} archived items come back`)
-  if (d.locationsAdded.length > 0) lines.push(`${d.locationsAdded.length} locations created since are archived`)
-  if (d.locationsRemoved.length > 0) lines.push(`${d.locationsRemoved.length} archived locations come back`)
+  if (d.quantities.length > 0) {
+    lines.push(`${n(d.quantities.length, 'quantity changes', 'quantities change')} (${signed(d.unitsDelta)} units in total)`)
+  }
+  if (d.fieldsChanged.length > 0) lines.push(`${n(d.fieldsChanged.length, 'field', 'fields')} of items or locations go back`)
+  if (d.itemsAdded.length > 0) lines.push(`${n(d.itemsAdded.length, 'item', 'items')} created since will be archived`)
+  if (d.itemsRemoved.length > 0) lines.push(`${n(d.itemsRemoved.length, 'archived item comes', 'archived items come')} back`)
+  if (d.locationsAdded.length > 0) lines.push(`${n(d.locationsAdded.length, 'location', 'locations')} created since will be archived`)
+  if (d.locationsRemoved.length > 0) lines.push(`${n(d.locationsRemoved.length, 'archived location comes', 'archived locations come')} back`)
   return lines
 }
 
@@ -111,7 +114,7 @@ function SnapshotView({ meta, onRestored }: { meta: SnapshotMeta; onRestored: (t
               Restore this snapshot…
             </button>
           ) : (
-            <div className="confirm" role="alertdialog" aria-label="Confirm restore">
+            <div className="confirm" role="alertdialog" aria-label="Confirm restore" ref={(el) => el?.scrollIntoView({ block: 'center' })}>
               <p>
                 <strong>Restore the inventory to {time(meta.createdAt)}?</strong>
               </p>
