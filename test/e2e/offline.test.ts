@@ -1,15 +1,13 @@
 /**
  * The warehouse app in real Chromium against a real server: signing in online, working offline
  * through reloads (the service worker serves the app), and coming back online without losing
- * anything; the oversold case of two offline pickers.
+ * anything; the oversold case of two offline pickers; two tabs of one user in step offline.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import {
+  browserSuite,
   browserSuiteAvailable,
   connection,
-  copyOfApp,
-  launchChromium,
   onHand,
   openItem,
   phoneContext,
@@ -20,36 +18,19 @@ import {
   stockAction,
   watchErrors,
 } from '../support/browser.js'
-import { eventually, seedInventory, startTestServer } from '../support/server.js'
-import type { TestServer } from '../support/server.js'
+import { eventually, seedInventory } from '../support/server.js'
 
 const available = browserSuiteAvailable('e2e offline')
 
 describe.runIf(available)('offline in Chromium', () => {
-  let browser: Browser
-  let t: TestServer
-  let app: ReturnType<typeof copyOfApp>
-  beforeAll(async () => {
-    browser = await launchChromium()
-  })
-  afterAll(async () => {
-    await browser?.close()
-  })
-  beforeEach(async () => {
-    app = copyOfApp()
-    t = await startTestServer({ storage: 'sqlite', clientDir: app.dir })
-  })
-  afterEach(async () => {
-    await t.stop()
-    app.remove()
-  })
+  const suite = browserSuite({ storage: 'sqlite' })
 
   it('[E2E-1] signs in online, reloads offline from the service worker, keeps offline movements through a reload, and delivers them when back online', async () => {
-    const { bolts } = await seedInventory(t)
-    const context = await phoneContext(browser)
+    const { bolts } = await seedInventory(suite.t)
+    const context = await phoneContext(suite.browser)
     const page = await context.newPage()
     const errors = watchErrors(page)
-    await signInPage(page, t.server.url, 'ed')
+    await signInPage(page, suite.t.server.url, 'ed')
     await serviceWorkerReady(page)
     await expect.poll(() => saveState(page)).toBe('All changes saved')
     await screenshot(page, 'inventory')
@@ -75,14 +56,14 @@ describe.runIf(available)('offline in Chromium', () => {
     await expect.poll(() => connection(page), { timeout: 20_000 }).toBe('Online')
     await expect.poll(() => saveState(page), { timeout: 20_000 }).toBe('All changes saved')
     await eventually(async () => {
-      const res = await t.api('admin', 'GET', '/items')
+      const res = await suite.t.api('admin', 'GET', '/items')
       const items = res.json.items as Array<{ id: string; onHand: number }>
       expect(items.find((i) => i.id === bolts)?.onHand).toBe(13)
     })
     // Someone else on another phone sees them.
-    const other = await phoneContext(browser)
+    const other = await phoneContext(suite.browser)
     const otherPage = await other.newPage()
-    await signInPage(otherPage, t.server.url, 'edna')
+    await signInPage(otherPage, suite.t.server.url, 'edna')
     await openItem(otherPage, 'BOLT')
     await expect.poll(() => onHand(otherPage)).toBe(13)
     expect(errors).toEqual([])
@@ -91,14 +72,14 @@ describe.runIf(available)('offline in Chromium', () => {
   })
 
   it('[E2E-2] two pickers take the last unit offline; both come online and show the same on-hand and the oversold alert; before that each saw the other on the item', async () => {
-    const { admin, shelf } = await seedInventory(t)
+    const { admin, shelf } = await seedInventory(suite.t)
     const last = admin.inv.createItem({ sku: 'LAST-1', name: 'The last one' })
     admin.inv.receive({ item: last, location: shelf, quantity: 1 })
     const pages = []
     for (const user of ['ed', 'edna']) {
-      const context = await phoneContext(browser)
+      const context = await phoneContext(suite.browser)
       const page = await context.newPage()
-      await signInPage(page, t.server.url, user)
+      await signInPage(page, suite.t.server.url, user)
       await openItem(page, 'LAST-1')
       await expect.poll(() => onHand(page)).toBe(1)
       pages.push({ context, page, errors: watchErrors(page) })
@@ -133,13 +114,13 @@ describe.runIf(available)('offline in Chromium', () => {
   })
 
   it('[E2E-7] two tabs of one user stay in step with no network, and share the waiting count', async () => {
-    await seedInventory(t)
-    const context = await phoneContext(browser)
+    await seedInventory(suite.t)
+    const context = await phoneContext(suite.browser)
     const tabA = await context.newPage()
-    await signInPage(tabA, t.server.url, 'ed')
+    await signInPage(tabA, suite.t.server.url, 'ed')
     await serviceWorkerReady(tabA)
     const tabB = await context.newPage()
-    await tabB.goto(t.server.url)
+    await tabB.goto(suite.t.server.url)
     await expect.poll(() => connection(tabB), { timeout: 20_000 }).toBe('Online')
     await context.setOffline(true)
     await openItem(tabA, 'BOLT')

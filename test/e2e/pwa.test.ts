@@ -7,15 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildServiceWorker } from '../../service-worker/build.js'
 import {
   CHROMIUM_ARGS,
   CHROMIUM_PATH,
+  browserSuite,
   browserSuiteAvailable,
-  copyOfApp,
-  launchChromium,
   onHand,
   phoneContext,
   screenshot,
@@ -23,42 +21,25 @@ import {
   signInPage,
   watchErrors,
 } from '../support/browser.js'
-import { seedInventory, startTestServer } from '../support/server.js'
-import type { TestServer } from '../support/server.js'
+import { seedInventory } from '../support/server.js'
 
 const available = browserSuiteAvailable('e2e pwa')
 
 describe.runIf(available)('the PWA in Chromium', () => {
-  let browser: Browser
-  let t: TestServer
-  let app: ReturnType<typeof copyOfApp>
-  beforeAll(async () => {
-    browser = await launchChromium()
-  })
-  afterAll(async () => {
-    await browser?.close()
-  })
-  beforeEach(async () => {
-    app = copyOfApp()
-    t = await startTestServer({ clientDir: app.dir })
-  })
-  afterEach(async () => {
-    await t.stop()
-    app.remove()
-  })
+  const suite = browserSuite()
 
   it('[SW-1] after a deploy the open app offers "New version available"; Reload brings the new version, served by the new worker', async () => {
-    await seedInventory(t)
-    const context = await phoneContext(browser)
+    await seedInventory(suite.t)
+    const context = await phoneContext(suite.browser)
     const page = await context.newPage()
-    await signInPage(page, t.server.url, 'ed')
+    await signInPage(page, suite.t.server.url, 'ed')
     await serviceWorkerReady(page)
     expect(await page.locator('meta[name="qm-deploy"]').count()).toBe(0)
 
     // A deploy: a changed app file, and the service worker rebuilt with the new precache list.
-    const index = join(app.dir, 'index.html')
+    const index = join(suite.app.dir, 'index.html')
     writeFileSync(index, readFileSync(index, 'utf8').replace('<head>', '<head><meta name="qm-deploy" content="2">'))
-    await buildServiceWorker(app.dir)
+    await buildServiceWorker(suite.app.dir)
 
     await page.reload()
     const banner = page.getByRole('status').filter({ hasText: 'New version available' })
@@ -77,12 +58,12 @@ describe.runIf(available)('the PWA in Chromium', () => {
     const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, serviceWorkers: 'allow' })
     try {
       const page = await context.newPage()
-      await page.goto(t.server.url)
+      await page.goto(suite.t.server.url)
       await serviceWorkerReady(page)
       const cdp = await context.newCDPSession(page)
       const manifest = (await cdp.send('Page.getAppManifest')) as { errors: unknown[]; url: string }
       expect(manifest.errors).toEqual([])
-      expect(manifest.url).toBe(`${t.server.url}/manifest.webmanifest`)
+      expect(manifest.url).toBe(`${suite.t.server.url}/manifest.webmanifest`)
       const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: Array<{ errorId: string }> }
       expect(installabilityErrors.map((e) => e.errorId)).toEqual([])
     } finally {
@@ -92,12 +73,12 @@ describe.runIf(available)('the PWA in Chromium', () => {
   })
 
   it('[E2E-5] scan mode takes a keyboard-wedge scan (code and Enter): Open goes to the item, Pick 1 takes one at once, an unknown code says so', async () => {
-    const { admin, bolts } = await seedInventory(t)
+    const { admin, bolts } = await seedInventory(suite.t)
     admin.inv.updateItem(bolts, { barcode: '4006381333931' })
-    const context = await phoneContext(browser)
+    const context = await phoneContext(suite.browser)
     const page = await context.newPage()
     const errors = watchErrors(page)
-    await signInPage(page, t.server.url, 'ed')
+    await signInPage(page, suite.t.server.url, 'ed')
     await page.getByRole('button', { name: 'Scan' }).click()
     const input = page.getByLabel('Scan or type a SKU or barcode')
     await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)

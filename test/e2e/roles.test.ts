@@ -2,12 +2,10 @@
  * Roles and admin work in real Chromium: a viewer gets no edit controls at all; an admin's restore
  * in one browser shows in another at once; a CSV import shows its progress and its result.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import {
+  browserSuite,
   browserSuiteAvailable,
-  copyOfApp,
-  launchChromium,
   onHand,
   openItem,
   phoneContext,
@@ -17,36 +15,19 @@ import {
   stockAction,
   watchErrors,
 } from '../support/browser.js'
-import { eventually, seedInventory, startTestServer } from '../support/server.js'
-import type { TestServer } from '../support/server.js'
+import { eventually, seedInventory } from '../support/server.js'
 
 const available = browserSuiteAvailable('e2e roles')
 
 describe.runIf(available)('roles and admin in Chromium', () => {
-  let browser: Browser
-  let t: TestServer
-  let app: ReturnType<typeof copyOfApp>
-  beforeAll(async () => {
-    browser = await launchChromium()
-  })
-  afterAll(async () => {
-    await browser?.close()
-  })
-  beforeEach(async () => {
-    app = copyOfApp()
-    t = await startTestServer({ clientDir: app.dir })
-  })
-  afterEach(async () => {
-    await t.stop()
-    app.remove()
-  })
+  const suite = browserSuite()
 
   it('[E2E-3] a viewer sees no edit controls: no stock actions, no item form, no new-item button, no pick or receive scan modes, no admin', async () => {
-    await seedInventory(t)
-    const context = await phoneContext(browser)
+    await seedInventory(suite.t)
+    const context = await phoneContext(suite.browser)
     const page = await context.newPage()
     const errors = watchErrors(page)
-    await signInPage(page, t.server.url, 'vic')
+    await signInPage(page, suite.t.server.url, 'vic')
     expect(await page.getByRole('button', { name: 'New item or location' }).count()).toBe(0)
     expect(await page.getByRole('button', { name: 'Admin' }).count()).toBe(0)
     await openItem(page, 'BOLT')
@@ -64,14 +45,14 @@ describe.runIf(available)('roles and admin in Chromium', () => {
   })
 
   it('[E2E-4] an admin previews and restores a snapshot in one browser, after a confirmation that says what will change; another browser shows it at once', async () => {
-    await seedInventory(t)
-    const adminContext = await phoneContext(browser)
+    await seedInventory(suite.t)
+    const adminContext = await phoneContext(suite.browser)
     const admin = await adminContext.newPage()
-    const edContext = await phoneContext(browser)
+    const edContext = await phoneContext(suite.browser)
     const ed = await edContext.newPage()
     const errors = [...watchErrors(admin), ...watchErrors(ed)]
-    await signInPage(admin, t.server.url, 'admin')
-    await signInPage(ed, t.server.url, 'ed')
+    await signInPage(admin, suite.t.server.url, 'admin')
+    await signInPage(ed, suite.t.server.url, 'ed')
 
     await admin.getByRole('button', { name: 'Admin' }).click()
     await admin.getByLabel('Snapshot reason').fill('before the stocktake')
@@ -98,10 +79,10 @@ describe.runIf(available)('roles and admin in Chromium', () => {
   })
 
   it('[E2E-8] a CSV import from the admin screen shows its progress and then what it did; the list has the new items', async () => {
-    await seedInventory(t)
-    const context = await phoneContext(browser)
+    await seedInventory(suite.t)
+    const context = await phoneContext(suite.browser)
     const page = await context.newPage()
-    await signInPage(page, t.server.url, 'admin')
+    await signInPage(page, suite.t.server.url, 'admin')
     await page.getByRole('button', { name: 'Admin' }).click()
     await page.getByRole('tab', { name: 'CSV' }).click()
     // The import is quick here: a watcher records that the progress was on screen at all.

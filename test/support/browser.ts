@@ -9,8 +9,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { expect } from 'vitest'
-import { PASSWORD } from './server.js'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { PASSWORD, startTestServer } from './server.js'
+import type { TestServer } from './server.js'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const repo = fileURLToPath(new URL('../../', import.meta.url))
@@ -51,6 +52,52 @@ export const copyOfApp = (): { dir: string; remove: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), 'qm-app-'))
   cpSync(CLIENT_DIST, dir, { recursive: true })
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export interface BrowserSuite {
+  readonly browser: Browser
+  /** A fresh server per test, serving its own copy of the built app. */
+  readonly t: TestServer
+  readonly app: { readonly dir: string; readonly remove: () => void }
+}
+
+/**
+ * Registers the hooks of a browser suite (call inside its describe): one Chromium for the file, a
+ * server and a copy of the app per test. The getters are valid inside tests.
+ */
+export const browserSuite = (options: { storage?: 'memory' | 'sqlite' } = {}): BrowserSuite => {
+  let browser: Browser | null = null
+  let t: TestServer | null = null
+  let app: BrowserSuite['app'] | null = null
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  beforeEach(async () => {
+    app = copyOfApp()
+    t = await startTestServer({ clientDir: app.dir, ...(options.storage ? { storage: options.storage } : {}) })
+  })
+  afterEach(async () => {
+    await t?.stop()
+    app?.remove()
+  })
+  const need = <T>(v: T | null, what: string): T => {
+    if (v === null) throw new Error(`${what} is only there inside a test`)
+    return v
+  }
+  return {
+    get browser() {
+      return need(browser, 'the browser')
+    },
+    get t() {
+      return need(t, 'the server')
+    },
+    get app() {
+      return need(app, 'the app')
+    },
+  }
 }
 
 /** A phone-sized context: what a picker holds. */
