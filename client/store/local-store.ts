@@ -114,6 +114,11 @@ const isNumber = (v: unknown): v is number => typeof v === 'number'
 const isLastAction = (v: unknown): v is LastAction =>
   typeof v === 'object' && v !== null && typeof (v as LastAction).movementId === 'string' && typeof (v as LastAction).label === 'string'
 
+/** A performance mark where there is a timeline (browsers, Node): bench/pwa-first-render.ts reads them. */
+const mark = (name: string): void => {
+  globalThis.performance?.mark?.(name)
+}
+
 /** A document is empty when nobody has written to it yet (no client in its state vector). */
 const isEmptyDoc = (doc: Y.Doc): boolean => Y.decodeStateVector(Y.encodeStateVector(doc)).size === 0
 
@@ -255,8 +260,10 @@ export class LocalStore {
     await this.list.loadCache()
     if (this.closed) return
 
+    mark('qm:cache-shown')
     this.persistence = new IndexeddbPersistence(docDbName(this.tenant, this.userId), this.doc)
     await this.persistence.whenSynced
+    mark('qm:doc-loaded')
     if (this.closed) return
     if (isEmptyDoc(this.doc) && this.online.isOnline()) await this.download()
     if (this.closed) return
@@ -265,6 +272,7 @@ export class LocalStore {
     const index = new LedgerIndex(this.doc)
     this.indexRef = index
     this.inventoryRef = new Inventory(this.doc, { userId: this.userId, readOnly: this.readOnly, index })
+    mark('qm:index-built')
     this.historyRef = new ItemHistory(this.db, this.api, index)
     this.cleanups.push(index.subscribe((items, changes, tr) => this.afterChange(items, changes, tr)))
     this.list.attach(this.inventoryRef)
