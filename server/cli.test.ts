@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyPassword } from './auth/passwords.js'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, runCli, type CliIo } from './cli.js'
+import { openPostgresStorage } from './storage/postgres.js'
 import { openSqliteStorage } from './storage/sqlite.js'
+import { freshSchema, testDatabaseUrl } from '../test/support/postgres.js'
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url))
 
@@ -236,3 +238,38 @@ describe('qm CLI', () => {
     expect((await qm(['webhook', 'add', 'nowhere', 'https://example.com/'])).code).toBe(EXIT_FAILED)
   })
 })
+
+const postgresUrl = testDatabaseUrl('the qm-on-Postgres test')
+if (postgresUrl) {
+  describe('qm CLI on Postgres', () => {
+    it('[CLI-11] with DATABASE_URL (and DATABASE_SCHEMA) qm works on the Postgres store the server uses', async () => {
+      const schema = freshSchema(postgresUrl)
+      const dataDir = await mkdtemp(join(tmpdir(), 'qm-cli-pg-'))
+      try {
+        const env = { DATA_DIR: dataDir, DATABASE_URL: postgresUrl, DATABASE_SCHEMA: schema.name, QM_PASSWORD: 'a long enough password' }
+        const run = async (argv: string[]) => {
+          let stdout = ''
+          const code = await runCli(argv, {
+            stdout: (t) => void (stdout += t),
+            stderr: () => undefined,
+            env,
+            stdin: { isTTY: true, readAll: async () => '' },
+          })
+          return { code, stdout }
+        }
+        expect((await run(['tenant', 'add', 'acme'])).code).toBe(EXIT_OK)
+        expect((await run(['user', 'add', 'acme', 'alice', '--role', 'editor'])).code).toBe(EXIT_OK)
+        const storage = await openPostgresStorage(postgresUrl, { schema: schema.name })
+        try {
+          expect((await storage.getUserByName('acme', 'alice'))?.role).toBe('editor')
+        } finally {
+          await storage.close()
+        }
+        expect((await run(['tenant', 'list'])).stdout).toContain('acme')
+      } finally {
+        await schema.drop()
+        await rm(dataDir, { recursive: true, force: true })
+      }
+    })
+  })
+}
