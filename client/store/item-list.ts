@@ -53,7 +53,8 @@ const CACHE_DELAY_MS = 500
 export class ItemListModel {
   private readonly rows = new Map<string, ListRow>()
   private readonly search = new Map<string, string>()
-  private sorted: ListRow[] = []
+  /** Ids in SKU order; rows are looked up at read time, so a patched row shows at once. */
+  private order: string[] = []
   private dirtyOrder = false
   private inventory: Inventory | null = null
   private readonly listeners = new Set<() => void>()
@@ -103,6 +104,7 @@ export class ItemListModel {
     for (const id of stale) {
       this.rows.delete(id)
       this.search.delete(id)
+      this.dirtyOrder = true
     }
     const changed: ListRow[] = []
     for (const row of live.values()) {
@@ -180,20 +182,26 @@ export class ItemListModel {
     return this.rows.get(id)
   }
 
-  /** Every row sorted by SKU (sorted again only when a SKU changed or a row came). */
-  all(): readonly ListRow[] {
+  private ordered(): readonly string[] {
     if (this.dirtyOrder) {
-      this.sorted = [...this.rows.values()].sort(bySku)
+      this.order = [...this.rows.values()].sort(bySku).map((r) => r.id)
       this.dirtyOrder = false
     }
-    return this.sorted
+    return this.order
+  }
+
+  /** Every row sorted by SKU (sorted again only when a SKU changed or a row came or went). */
+  all(): ListRow[] {
+    return this.ordered().flatMap((id) => this.rows.get(id) ?? [])
   }
 
   /** One pass over the prepared rows: no document reads. */
   filter(f: ListFilter): ListRow[] {
     const q = f.query.trim().toLowerCase()
     const out: ListRow[] = []
-    for (const row of this.all()) {
+    for (const id of this.ordered()) {
+      const row = this.rows.get(id)
+      if (!row) continue
       if (row.archived && !f.archived) continue
       if (f.status !== 'all' && row.status !== f.status) continue
       if (f.location !== 'all' && !row.locations.includes(f.location)) continue

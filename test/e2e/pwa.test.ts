@@ -14,6 +14,7 @@ import {
   CHROMIUM_PATH,
   browserSuite,
   browserSuiteAvailable,
+  goTo,
   onHand,
   phoneContext,
   screenshot,
@@ -79,7 +80,7 @@ describe.runIf(available)('the PWA in Chromium', () => {
     const page = await context.newPage()
     const errors = watchErrors(page)
     await signInPage(page, suite.t.server.url, 'ed')
-    await page.getByRole('button', { name: 'Scan' }).click()
+    await goTo(page, 'Scan')
     const input = page.getByLabel('Scan or type a SKU or barcode')
     await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import {
   browserSuite,
   browserSuiteAvailable,
+  goTo,
   onHand,
   openItem,
   phoneContext,
@@ -37,7 +38,7 @@ describe.runIf(available)('roles and admin in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Save details' }).count()).toBe(0)
     expect(await page.locator('form input, form select').count()).toBe(0)
     await screenshot(page, 'item-viewer')
-    await page.getByRole('button', { name: 'Scan' }).click()
+    await goTo(page, 'Scan')
     expect(await page.getByRole('button', { name: 'Pick 1' }).count()).toBe(0)
     expect(await page.getByRole('button', { name: 'Receive 1' }).count()).toBe(0)
     expect(errors).toEqual([])
@@ -54,7 +55,7 @@ describe.runIf(available)('roles and admin in Chromium', () => {
     await signInPage(admin, suite.t.server.url, 'admin')
     await signInPage(ed, suite.t.server.url, 'ed')
 
-    await admin.getByRole('button', { name: 'Admin' }).click()
+    await goTo(admin, 'Admin')
     await admin.getByLabel('Snapshot reason').fill('before the stocktake')
     await admin.getByRole('button', { name: 'Take a snapshot now' }).click()
     await admin.getByRole('button', { name: /before the stocktake/ }).waitFor()
@@ -78,12 +79,12 @@ describe.runIf(available)('roles and admin in Chromium', () => {
     await edContext.close()
   })
 
-  it('[E2E-8] a CSV import from the admin screen shows its progress and then what it did; the list has the new items', async () => {
+  it('[E2E-7] a CSV import from the admin screen shows its progress and then what it did; the list has the new items', async () => {
     await seedInventory(suite.t)
     const context = await phoneContext(suite.browser)
     const page = await context.newPage()
     await signInPage(page, suite.t.server.url, 'admin')
-    await page.getByRole('button', { name: 'Admin' }).click()
+    await goTo(page, 'Admin')
     await page.getByRole('tab', { name: 'CSV' }).click()
     // The import is quick here: a watcher records that the progress was on screen at all.
     await page.evaluate(() => {
@@ -99,7 +100,7 @@ describe.runIf(available)('roles and admin in Chromium', () => {
     await page.getByTestId('import-summary').waitFor({ timeout: 30_000 })
     expect(await page.getByTestId('import-summary').textContent()).toContain('Imported 2000 rows: 2000 new items')
     expect(await page.locator('meta[name="saw-import-progress"]').count()).toBe(1)
-    await page.getByRole('button', { name: 'Items' }).click()
+    await goTo(page, 'Items')
     await eventually(async () => expect(await page.getByTestId('list-count').textContent()).toContain('2,001 items'))
     await context.close()
   })

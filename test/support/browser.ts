@@ -141,8 +141,12 @@ export const saveState = (page: Page): Promise<string | null> => page.getByTestI
 export const connection = (page: Page): Promise<string | null> => page.getByTestId('connection').textContent()
 export const onHand = async (page: Page): Promise<number> => Number(await page.getByTestId('on-hand').textContent())
 
+/** Taps a screen in the bottom bar (its name may carry a count: "Alerts 1"). */
+export const goTo = (page: Page, screen: 'Items' | 'Scan' | 'Alerts' | 'Status' | 'Admin'): Promise<void> =>
+  page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: new RegExp(`^${screen}`) }).click()
+
 export const openItem = async (page: Page, sku: string): Promise<void> => {
-  await page.getByRole('button', { name: 'Items' }).click()
+  await goTo(page, 'Items')
   await page.getByLabel('Search').fill(sku)
   await page.locator(`[data-testid="item-row"][data-sku="${sku}"]`).click()
   await page.getByTestId('item-page').waitFor()
