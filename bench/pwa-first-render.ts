@@ -35,6 +35,8 @@ const FIXTURE = join(repo, 'bench', 'out', 'fixtures', 'tenant-100000.v1.bin')
 const RUNS = Number(process.env.PWA_BENCH_RUNS ?? 5)
 
 interface Opening {
+  /** The app's script has run (DOMContentLoaded ended): the service worker and the bundle are behind. */
+  readonly scriptsMs: number
   readonly cacheShownMs: number
   readonly docLoadedMs: number
   readonly indexBuiltMs: number
@@ -77,6 +79,7 @@ const readMarks = async (page: Page): Promise<Opening> => {
     const at = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN
     const detail = performance.getEntriesByName('qm:list-rendered')[0]?.detail ?? {}
     return {
+      scriptsMs: Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? NaN),
       cacheShownMs: Math.round(at('qm:cache-shown')),
       docLoadedMs: Math.round(at('qm:doc-loaded')),
       indexBuiltMs: Math.round(at('qm:index-built')),

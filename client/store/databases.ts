@@ -65,7 +65,7 @@ export interface CachedMovement {
   readonly record: Movement
 }
 
-/** One row of the inventory list as last derived from the document. */
+/** One row of the inventory list as last derived from the document (kept in meta `list`). */
 export interface ListRow {
   readonly id: string
   readonly sku: string
@@ -95,7 +95,6 @@ export class UserDb extends Dexie {
   rejected!: EntityTable<RejectedEntry, 'seq'>
   history!: EntityTable<CachedMovement, 'id'>
   alerts!: EntityTable<CachedAlert, 'id'>
-  rows!: EntityTable<ListRow, 'id'>
   meta!: EntityTable<MetaEntry, 'key'>
 
   constructor(tenant: string, userId: string) {
@@ -105,7 +104,6 @@ export class UserDb extends Dexie {
       rejected: '++seq',
       history: 'id, [item+at]',
       alerts: 'id, openedAt',
-      rows: 'id',
       meta: 'key',
     })
   }

@@ -205,7 +205,7 @@ describe('local store', () => {
     first.pick(bolts, shelf, 3)
     expect(first.list.row(bolts)).toMatchObject({ onHand: 7, status: 'ok' })
     expect(first.list.filter({ query: '', status: 'all', location: 'all' }).find((r) => r.id === bolts)?.onHand).toBe(7)
-    await new Promise((r) => setTimeout(r, 700)) // the cache writes changed rows after 500 ms
+    await new Promise((r) => setTimeout(r, 1300)) // the list is kept 1 s after a change
     await first.close()
     stores.splice(stores.indexOf(first), 1)
 

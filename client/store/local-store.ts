@@ -250,15 +250,16 @@ export class LocalStore {
   async start(): Promise<void> {
     const started = this.now()
     await this.db.open()
+    // The kept rows first: they are what a person sees before anything else.
     const [lastSavedAt, lastAction] = await Promise.all([
       this.db.getMeta('lastSavedAt', isNumber),
       this.db.getMeta('lastAction', isLastAction),
+      this.list.loadCache(),
     ])
+    if (this.closed) return
     this.lastAction = lastAction ?? null
     this.setStatus({ lastSavedAt: lastSavedAt ?? null })
     this.watchDexie()
-    await this.list.loadCache()
-    if (this.closed) return
 
     mark('qm:cache-shown')
     this.persistence = new IndexeddbPersistence(docDbName(this.tenant, this.userId), this.doc)
