@@ -6,8 +6,6 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'vite'
-import { buildServiceWorker } from '../service-worker/build.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outDir = join(root, 'client', 'dist')
@@ -40,6 +38,9 @@ const main = async (): Promise<void> => {
     console.log(`client: ${relative(root, outDir)} is up to date`)
     return
   }
+  // Loaded only when there is something to build: an up-to-date app needs no build tools.
+  const { build } = await import('vite')
+  const { buildServiceWorker } = await import('../service-worker/build.js')
   const started = Date.now()
   const sourcesAt = newestSource()
   await build({ configFile: join(root, 'client', 'vite.config.ts'), logLevel: 'warn' })

@@ -12,6 +12,7 @@ import {
   onHand,
   openItem,
   phoneContext,
+  poll,
   saveState,
   screenshot,
   serviceWorkerReady,
@@ -44,23 +45,23 @@ describe.runIf(available)('offline in Chromium', () => {
     const errors = watchErrors(page)
     await signInPage(page, suite.t.server.url, 'ed')
     await serviceWorkerReady(page)
-    await expect.poll(() => saveState(page)).toBe('All changes saved')
+    await poll(() => saveState(page)).toBe('All changes saved')
     await screenshot(page, 'inventory')
 
     await context.setOffline(true)
-    await expect.poll(() => connection(page)).toBe('Offline')
+    await poll(() => connection(page)).toBe('Offline')
     await page.reload()
-    await expect.poll(() => connection(page)).toBe('Offline')
+    await poll(() => connection(page)).toBe('Offline')
     await openItem(page, 'BOLT')
     expect(await onHand(page)).toBe(10)
     await stockAction(page, 'Pick', 2)
     await stockAction(page, 'Receive', 5)
     expect(await onHand(page)).toBe(13)
-    await expect.poll(() => saveState(page)).toBe('2 changes waiting')
+    await poll(() => saveState(page)).toBe('2 changes waiting')
     await screenshot(page, 'item-offline')
     await goTo(page, 'Items')
     await page.getByLabel('Search').fill('')
-    await expect.poll(() => page.getByTestId('waiting-mark').count()).toBe(1)
+    await poll(() => page.getByTestId('waiting-mark').count()).toBe(1)
     expect(await page.locator('[data-testid="item-row"][data-sku="BOLT"] [data-testid="row-on-hand"]').textContent()).toBe('13 each')
     await screenshot(page, 'inventory-offline')
     await goTo(page, 'Status')
@@ -70,11 +71,11 @@ describe.runIf(available)('offline in Chromium', () => {
     await page.reload()
     await page.getByTestId('item-page').waitFor()
     expect(await onHand(page)).toBe(13)
-    await expect.poll(() => saveState(page)).toBe('2 changes waiting')
+    await poll(() => saveState(page)).toBe('2 changes waiting')
 
     await context.setOffline(false)
-    await expect.poll(() => connection(page), { timeout: 20_000 }).toBe('Online')
-    await expect.poll(() => saveState(page), { timeout: 20_000 }).toBe('All changes saved')
+    await poll(() => connection(page), 20_000).toBe('Online')
+    await poll(() => saveState(page), 20_000).toBe('All changes saved')
     await eventually(async () => {
       const res = await suite.t.api('admin', 'GET', '/items')
       const items = res.json.items as Array<{ id: string; onHand: number }>
@@ -85,7 +86,7 @@ describe.runIf(available)('offline in Chromium', () => {
     const otherPage = await other.newPage()
     await signInPage(otherPage, suite.t.server.url, 'edna')
     await openItem(otherPage, 'BOLT')
-    await expect.poll(() => onHand(otherPage)).toBe(13)
+    await poll(() => onHand(otherPage)).toBe(13)
     expect(errors).toEqual([])
     await other.close()
     await context.close()
@@ -101,17 +102,17 @@ describe.runIf(available)('offline in Chromium', () => {
       const page = await context.newPage()
       await signInPage(page, suite.t.server.url, user)
       await openItem(page, 'LAST-1')
-      await expect.poll(() => onHand(page)).toBe(1)
+      await poll(() => onHand(page)).toBe(1)
       pages.push({ context, page, errors: watchErrors(page) })
     }
     const [a, b] = pages
     if (!a || !b) throw new Error('two pickers')
-    await expect.poll(() => a.page.getByTestId('also-here').textContent(), { timeout: 15_000 }).toContain('EDNA')
-    await expect.poll(() => b.page.getByTestId('also-here').textContent(), { timeout: 15_000 }).toContain('ED')
+    await poll(() => a.page.getByTestId('also-here').textContent(), 15_000).toContain('EDNA')
+    await poll(() => b.page.getByTestId('also-here').textContent(), 15_000).toContain('ED')
 
     for (const p of pages) {
       await p.context.setOffline(true)
-      await expect.poll(() => connection(p.page)).toBe('Offline')
+      await poll(() => connection(p.page)).toBe('Offline')
     }
     for (const p of pages) {
       await stockAction(p.page, 'Pick', 1)
@@ -119,11 +120,11 @@ describe.runIf(available)('offline in Chromium', () => {
     }
     for (const p of pages) await p.context.setOffline(false)
     for (const p of pages) {
-      await expect.poll(() => saveState(p.page), { timeout: 20_000 }).toBe('All changes saved')
-      await expect.poll(() => onHand(p.page), { timeout: 20_000 }).toBe(-1)
+      await poll(() => saveState(p.page), 20_000).toBe('All changes saved')
+      await poll(() => onHand(p.page), 20_000).toBe(-1)
       await goTo(p.page, 'Alerts')
       const alert = p.page.locator('[data-testid="alert"][data-kind="negative_stock"]')
-      await expect.poll(() => alert.getAttribute('data-state'), { timeout: 20_000 }).toBe('confirmed')
+      await poll(() => alert.getAttribute('data-state'), 20_000).toBe('confirmed')
       expect(await alert.textContent()).toContain('LAST-1')
     }
     await screenshot(a.page, 'alerts')
@@ -141,17 +142,17 @@ describe.runIf(available)('offline in Chromium', () => {
     await serviceWorkerReady(tabA)
     const tabB = await context.newPage()
     await tabB.goto(suite.t.server.url)
-    await expect.poll(() => connection(tabB), { timeout: 20_000 }).toBe('Online')
+    await poll(() => connection(tabB), 20_000).toBe('Online')
     await context.setOffline(true)
     await openItem(tabA, 'BOLT')
     await openItem(tabB, 'BOLT')
     await stockAction(tabA, 'Pick', 4)
-    await expect.poll(() => onHand(tabB)).toBe(6)
+    await poll(() => onHand(tabB)).toBe(6)
     await stockAction(tabB, 'Receive', 1)
-    await expect.poll(() => onHand(tabA)).toBe(7)
-    for (const tab of [tabA, tabB]) await expect.poll(() => saveState(tab)).toBe('2 changes waiting')
+    await poll(() => onHand(tabA)).toBe(7)
+    for (const tab of [tabA, tabB]) await poll(() => saveState(tab)).toBe('2 changes waiting')
     await context.setOffline(false)
-    for (const tab of [tabA, tabB]) await expect.poll(() => saveState(tab), { timeout: 20_000 }).toBe('All changes saved')
+    for (const tab of [tabA, tabB]) await poll(() => saveState(tab), 20_000).toBe('All changes saved')
     await context.close()
   })
 })

@@ -17,6 +17,7 @@ import {
   goTo,
   onHand,
   phoneContext,
+  poll,
   screenshot,
   serviceWorkerReady,
   signInPage,
@@ -82,17 +83,17 @@ describe.runIf(available)('the PWA in Chromium', () => {
     await signInPage(page, suite.t.server.url, 'ed')
     await goTo(page, 'Scan')
     const input = page.getByLabel('Scan or type a SKU or barcode')
-    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
+    await poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
 
     await page.getByRole('button', { name: 'Pick 1' }).click()
-    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
+    await poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
     await page.keyboard.type('4006381333931')
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.getByTestId('scan-result').textContent()).toBe('Picked 1 × BOLT · now 9')
+    await poll(() => page.getByTestId('scan-result').textContent()).toBe('Picked 1 × BOLT · now 9')
     await page.keyboard.type('4006381333931\n')
-    await expect.poll(() => page.getByTestId('scan-result').textContent()).toBe('Picked 1 × BOLT · now 8')
+    await poll(() => page.getByTestId('scan-result').textContent()).toBe('Picked 1 × BOLT · now 8')
     await page.keyboard.type('NO-SUCH-CODE\n')
-    await expect.poll(() => page.getByTestId('scan-result').textContent()).toContain('No item with SKU or barcode')
+    await poll(() => page.getByTestId('scan-result').textContent()).toContain('No item with SKU or barcode')
     await screenshot(page, 'scan')
 
     await page.getByRole('button', { name: 'Open' }).click()

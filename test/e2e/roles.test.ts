@@ -10,6 +10,7 @@ import {
   onHand,
   openItem,
   phoneContext,
+  poll,
   saveState,
   screenshot,
   signInPage,
@@ -62,10 +63,10 @@ describe.runIf(available)('roles and admin in Chromium', () => {
 
     await openItem(ed, 'BOLT')
     await stockAction(ed, 'Pick', 3)
-    await expect.poll(() => saveState(ed)).toBe('All changes saved')
+    await poll(() => saveState(ed)).toBe('All changes saved')
 
     await admin.getByRole('button', { name: /before the stocktake/ }).click()
-    await expect.poll(() => admin.getByTestId('diff').textContent()).toContain('1 quantity changes (+3 units in total)')
+    await poll(() => admin.getByTestId('diff').textContent()).toContain('1 quantity changes (+3 units in total)')
     await admin.getByRole('button', { name: 'Restore this snapshot…' }).click()
     const dialog = admin.getByRole('alertdialog', { name: 'Confirm restore' })
     expect(await dialog.textContent()).toContain('1 quantity changes (+3 units in total)')
@@ -73,7 +74,7 @@ describe.runIf(available)('roles and admin in Chromium', () => {
     await dialog.getByRole('button', { name: 'Yes, restore' }).click()
     await admin.getByText(/Restored the snapshot/).waitFor()
 
-    await expect.poll(() => onHand(ed), { timeout: 15_000 }).toBe(10)
+    await poll(() => onHand(ed), 15_000).toBe(10)
     expect(errors).toEqual([])
     await adminContext.close()
     await edContext.close()
