@@ -30,8 +30,16 @@ export interface GuardOptions {
   readonly actorOf: (client: number | null) => Actor
 }
 
-/** Applies `update` to `doc`, then compensates every violation. Returns the violations. */
+/**
+ * Applies `update` to `doc`, then compensates every violation. Returns the violations.
+ *
+ * The whole update is decoded first, and one that does not decode throws before anything is
+ * applied: Yjs integrates an update's structs before it reads its delete set, so a frame cut short
+ * in its delete set would otherwise leave its content in the document, judged by nobody
+ * ([FUZZ-PROTO-2]).
+ */
 export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array, options: GuardOptions): Violation[] => {
+  Y.decodeUpdate(update)
   const sets = captureChanges(doc, () => Y.applyUpdate(doc, update, options.origin))
   if (sets.length === 0) return []
   const ctx = ruleContext(doc, index, options.actorOf)
@@ -41,13 +49,28 @@ export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array,
 }
 
 /**
- * Whether `update` carries content that builds on content of its sender that `doc` does not have
- * yet. Yjs would hold such content back but apply the update's deletions at once, so a rename
- * would be judged as the removal of a required field. Such an update must wait.
+ * Whether `update` needs content that `doc` does not have yet, and must wait for it:
+ * - content that builds on content of its sender that is not here yet. Yjs would hold such content
+ *   back but apply the update's deletions at once, so a rename would be judged as the removal of a
+ *   required field ([VAL-17]);
+ * - a deletion of content that is not here yet. Yjs would keep it pending and apply it to that
+ *   content when it arrives, in someone else's change, where no rule judges it: a forged delete
+ *   set naming another device's future clocks silently erased its next movements ([VAL-18],
+ *   [FUZZ-PROTO-3]).
+ * Throws if the update does not decode.
  */
 export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): boolean => {
-  for (const [client, from] of Y.parseUpdateMeta(update).from) {
-    if (from > Y.getState(doc.store, client)) return true
+  const { structs, ds } = Y.decodeUpdate(update)
+  // Structs come grouped by client, each group in clock order.
+  const to = new Map<number, number>()
+  for (const s of structs) {
+    const client = s.id.client
+    if (!to.has(client) && s.id.clock > Y.getState(doc.store, client)) return true
+    to.set(client, s.id.clock + s.length)
+  }
+  for (const [client, ranges] of ds.clients) {
+    const known = Math.max(Y.getState(doc.store, client), to.get(client) ?? 0)
+    for (const r of ranges) if (r.clock + r.len > known) return true
   }
   return false
 }
