@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest'
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { Inventory } from '../sync/inventory.js'
@@ -77,6 +77,10 @@ const cluster = async (databaseUrl: string): Promise<Cluster> => {
     instances[index] = proc
   }
   await Promise.all([start(0), start(1)])
+  // What the servers said, when a test fails: the cause is usually there.
+  onTestFailed(() => {
+    for (const [i, p] of instances.entries()) console.error(`--- instance ${i} (port ${p.port}) ---\n${p.output.join('')}`)
+  })
   const balancer = await startBalancer(instances.map((i) => i.port))
   cleanups.push(() => balancer.close())
   cleanups.push(() => redis.stop())
@@ -313,6 +317,21 @@ describe('several instances (in process)', () => {
     expect(b.inv.onHand(bolts)).toBe(0) // missed while cut off
     ;(fanouts[1] as MemoryFanout).reconnect()
     await eventually(() => expect(b.inv.onHand(bolts)).toBe(5))
+  })
+
+  it('[SCALE-8] an update lost on the way between instances is caught up from the store as soon as a later one cannot integrate', async () => {
+    const { servers, users, fanouts, client } = await twoInstances()
+    const [ann, bob] = users as [UserRecord, UserRecord]
+    const a = await client(servers[0] as RunningServer, ann)
+    const b = await client(servers[1] as RunningServer, bob)
+    const shelf = a.inv.createLocation({ name: 'Shelf' })
+    const bolts = a.inv.createItem({ sku: 'BOLT', name: 'Bolt' })
+    await eventually(() => expect(b.inv.item(bolts)).toBeDefined())
+    ;(fanouts[0] as MemoryFanout).dropNext(1) // instance one never hears of bob's next change
+    b.inv.receive({ item: bolts, location: shelf, quantity: 5 })
+    await new Promise((r) => setTimeout(r, 100))
+    b.inv.receive({ item: bolts, location: shelf, quantity: 2 }) // builds on the lost one
+    await eventually(() => expect(a.inv.onHand(bolts)).toBe(7))
   })
 
   it('[SCALE-3] compaction never drops an update another instance stored', async () => {

@@ -156,10 +156,25 @@ export class Room {
     return this.queue.run(() => {
       if (this.closed) return
       const { update: merged, touched } = this.capture(() => Y.applyUpdate(this.doc, update, { source: 'peer' } satisfies Origin))
+      // Content that cannot integrate builds on a message this instance never got (pub/sub is at
+      // most once): every later update of that device would wait behind it. The store has it all.
+      if (this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null) this.scheduleCatchUp()
       if (merged === null) return
       this.broadcast(syncUpdateMessage(merged))
       this.announce(touched)
     })
+  }
+
+  private catchUpTimer: NodeJS.Timeout | null = null
+
+  /** One catch-up from the store soon, however many peer updates ask for it meanwhile. */
+  private scheduleCatchUp(): void {
+    if (this.catchUpTimer || this.closed) return
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null
+      this.catchUp().catch((err: unknown) => console.error(`[relay] catch-up of ${this.tenant} failed`, err))
+    }, 100)
+    this.catchUpTimer.unref()
   }
 
   /**
@@ -501,6 +516,7 @@ export class Room {
 
   private closeAll(name: Parameters<Connection['close']>[0]): void {
     this.closed = true
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer)
     void this.subscription?.unsubscribe().catch(() => undefined)
     if (this.idleTimer) clearTimeout(this.idleTimer)
     for (const c of this.connections) c.close(name)

@@ -43,9 +43,21 @@ export class MemoryFanout implements Fanout {
     private readonly hub: MemoryFanoutHub,
   ) {}
 
+  /** Messages still to lose, as pub/sub may (tests). */
+  private toDrop = 0
+
+  /** Loses the next `n` document updates this instance would receive, without telling it. */
+  dropNext(n: number): void {
+    this.toDrop = n
+  }
+
   /** @internal */
   deliver(tenant: string, kind: 'update' | 'awareness', payload: Uint8Array): void {
     if (!this.connected) return
+    if (kind === 'update' && this.toDrop > 0) {
+      this.toDrop--
+      return
+    }
     // Asynchronous, as a network would be.
     queueMicrotask(() => {
       for (const h of this.handlers.get(tenant) ?? []) h[kind](payload)

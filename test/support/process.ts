@@ -5,6 +5,7 @@ import WS from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { issueTokens } from '../../server/auth/tokens.js'
+import { MESSAGE } from '../../sync/protocol.js'
 import type { UserRecord } from '../../server/storage/types.js'
 import { SECRET } from './server.js'
 
@@ -49,10 +50,14 @@ export const providerFor = async (
 ): Promise<WebsocketProvider> => {
   const seconds = options.tokenSeconds ?? 3600
   const { token } = await issueTokens(SECRET, user, Date.now(), { accessSeconds: seconds, refreshSeconds: seconds * 2 })
-  return new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, user.tenant, options.doc ?? new Y.Doc(), {
+  const provider = new WebsocketProvider(`ws://127.0.0.1:${port}/sync`, user.tenant, options.doc ?? new Y.Doc(), {
     params: options.ext ? { token, ext: '1' } : { token },
     WebSocketPolyfill: WS as unknown as typeof WebSocket,
     disableBc: true,
     maxBackoffTime: 100,
   })
+  // With ext=1 the server sends our own messages; callers that care replace these handlers.
+  provider.messageHandlers[MESSAGE.durable] = () => undefined
+  provider.messageHandlers[MESSAGE.rejected] = () => undefined
+  return provider
 }
