@@ -22,14 +22,14 @@ export const tortureSeeds = (short: readonly number[], long: readonly number[]):
 export const SHORT_SCALE = {
   chaos: { clients: 5, seconds: 20, kills: 2 },
   protocolFrames: 15_000,
-  schemaRounds: 60,
+  schemaRounds: 200,
   soak: { connections: 100, seconds: 10, tenants: 2 },
 }
 
 export const LONG_SCALE: typeof SHORT_SCALE = {
   chaos: { clients: 8, seconds: 150, kills: 8 },
   protocolFrames: 150_000,
-  schemaRounds: 600,
+  schemaRounds: 1500,
   soak: { connections: 1000, seconds: 600, tenants: 10 },
 }
 
