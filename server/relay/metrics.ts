@@ -35,6 +35,8 @@ export class RelayMetrics {
   protocolErrors = 0
   bytesReceived = 0
   storeFailures = 0
+  /** Appends to storage: one per batch of accepted updates (group commit), one per server change. */
+  storeBatches = 0
   readonly storeLatency = new Histogram()
 
   render(gauges: { connections: number; documents: number }): string {
@@ -47,14 +49,15 @@ export class RelayMetrics {
       gauge('qm_documents_loaded', 'Tenant documents in memory.', gauges.documents),
       counter('qm_connections_opened_total', 'Connections that authenticated.', this.connectionsOpened),
       counter('qm_connections_refused_total', 'Connections closed for auth or limits.', this.connectionsRefused),
-      counter('qm_updates_accepted_total', 'Updates integrated and stored.', this.updatesAccepted),
+      counter('qm_updates_accepted_total', 'Updates integrated, relayed and staged for storage.', this.updatesAccepted),
       counter('qm_updates_rejected_total', 'Updates of which the server undid a part.', this.updatesRejected),
       counter('qm_violations_total', 'Rule violations undone by compensation.', this.violations),
       counter('qm_updates_refused_total', 'Updates refused whole (forged client id, document too large).', this.updatesRefused),
       counter('qm_protocol_errors_total', 'Frames that could not be decoded.', this.protocolErrors),
       counter('qm_bytes_received_total', 'Bytes received on WebSocket connections.', this.bytesReceived),
+      counter('qm_store_appends_total', 'Appends to storage (a batch of accepted updates, or a server change).', this.storeBatches),
       counter('qm_store_failures_total', 'Failed appends to storage.', this.storeFailures),
-      this.storeLatency.render('qm_store_latency_seconds', 'Time to append an update durably.'),
+      this.storeLatency.render('qm_store_latency_seconds', 'Time to append a batch durably.'),
     ].join('\n') + '\n'
   }
 }

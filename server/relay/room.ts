@@ -1,7 +1,9 @@
 /**
  * One tenant document in memory and the connections that share it. Every change runs through one
- * serial queue: integrate, judge, compensate, store, and only then relay and acknowledge. Nothing
- * reaches another device before it is durable, and nothing invalid reaches it at all.
+ * serial queue: integrate, judge, compensate, stage. What the queue accepted is stored in batches
+ * (group commit: one append, one fsync, for everything accepted meanwhile), and only then relayed
+ * and acknowledged. Nothing reaches another device before it is durable, and nothing invalid
+ * reaches it at all.
  */
 import * as encoding from 'lib0/encoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
@@ -39,6 +41,15 @@ export interface RoomContext {
   readonly fanout: Fanout
 }
 
+/** A change accepted but not yet stored (with what to tell its sender), or a connection waiting for `durable`. */
+interface Staged {
+  readonly update: Uint8Array | null
+  readonly touched: ReadonlySet<string> | null
+  readonly from: Connection
+  /** What was undone of the sender's update: it gets the update back (with the compensation) and `rejected`. */
+  readonly rejected: readonly RejectedChange[] | null
+}
+
 interface Captured<T> {
   readonly result: T
   readonly update: Uint8Array | null
@@ -67,7 +78,14 @@ export class Room {
   /** Yjs client id → owning user id (SERVER_USER_ID for the server's own). */
   private readonly owners = new Map<number, string>()
   private readonly roles = new Map<string, Role>()
+  /** Bytes in the store, and bytes accepted but not yet stored (both count against the size limit). */
   private storedBytes = 0
+  private unstoredBytes = 0
+  /** Accepted since the last flush, in order. */
+  private staged: Staged[] = []
+  private flushScheduled = false
+  /** The store under way (it takes up whatever is staged meanwhile); never rejects. */
+  private storing: Promise<void> | null = null
   private appendsSinceCompaction = 0
   private closed = false
   idleTimer: NodeJS.Timeout | null = null
@@ -271,9 +289,10 @@ export class Room {
 
   // ---- sync ------------------------------------------------------------------------------
 
-  /** Sync step 1 from a client: send what it lacks, then what the server has stored. */
+  /** Sync step 1 from a client: send what it lacks, then `durable`. */
   answerStateVector(conn: Connection, stateVector: Uint8Array): Promise<void> {
-    return this.queue.run(() => {
+    return this.queue.run(async () => {
+      await this.flush() // only stored content leaves the server (see stage)
       if (this.closed) return
       const e = encoding.createEncoder()
       encoding.writeVarUint(e, MESSAGE.sync)
@@ -314,16 +333,14 @@ export class Room {
       this.metrics.protocolErrors++
       return this.refuse(conn, [{ code: 'malformed-update', message: 'the update could not be decoded', path: '' }])
     }
-    if (this.storedBytes + update.length > this.limits.maxDocumentBytes) {
+    if (this.storedBytes + this.unstoredBytes + update.length > this.limits.maxDocumentBytes) {
       this.refuse(conn, [{ code: 'document-too-large', message: `the document would exceed ${this.limits.maxDocumentBytes} bytes`, path: '' }])
       conn.close('documentTooLarge')
       return
     }
     // A Yjs client id belongs to the first user who writes with it.
-    const known = Y.encodeStateVector(this.doc)
-    const serverState = Y.decodeStateVector(known)
     for (const [client, to] of meta.to) {
-      if (to <= (serverState.get(client) ?? 0)) continue // nothing new from this client id
+      if (to <= Y.getState(this.doc.store, client)) continue // nothing new from this client id
       let owner = this.owners.get(client)
       if (owner === undefined) {
         owner = await this.hooks.claimClientId(this.tenant, client, session.userId)
@@ -353,20 +370,79 @@ export class Room {
     const { result: violations, update: merged } = step
     this.dropOversizedPending()
     if (merged === null) {
-      conn.sendExt(encodeDurable(known))
+      this.stage({ update: null, touched: null, from: conn, rejected: null })
       return
     }
-    await this.persist(merged)
-    this.announce(step.touched)
     this.metrics.updatesAccepted++
-    this.broadcast(syncUpdateMessage(merged), conn)
     if (violations.length > 0) {
       this.metrics.updatesRejected++
       this.metrics.violations += violations.length
-      conn.send(syncUpdateMessage(merged)) // the sender lacks the compensation
-      conn.sendExt(encodeRejected(violations.map(({ code, message, path }) => ({ code, message, path }))))
     }
-    conn.sendExt(encodeDurable(Y.encodeStateVector(this.doc)))
+    const rejected = violations.length > 0 ? violations.map(({ code, message, path }) => ({ code, message, path })) : null
+    this.stage({ update: merged, touched: step.touched, from: conn, rejected })
+  }
+
+  /**
+   * Queues an accepted change for the store, or a connection for `durable`, and makes sure a flush
+   * follows. The flush runs after the I/O already read has been handled, so a burst of updates
+   * becomes one append; while an append is under way, the next batch gathers behind it.
+   *
+   * Relaying waits for the store, although devices would converge without that: a device that
+   * received a change the server then lost would send it back later under its author's client id,
+   * and ownership of client ids ([VAL-16]) would refuse it, with the rest of that device's sync.
+   */
+  private stage(entry: Staged): void {
+    this.staged.push(entry)
+    if (entry.update) this.unstoredBytes += entry.update.length
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      void this.flush()
+    })
+  }
+
+  /** Stores what is staged, unless a store is under way (it takes this up next). Resolves when nothing staged by now is left unstored, or the room failed. */
+  private flush(): Promise<void> {
+    this.storing ??= this.storeStaged().finally(() => {
+      this.storing = null
+    })
+    return this.storing
+  }
+
+  /**
+   * Stores everything staged as one append, then relays it, announces it and tells each waiting
+   * connection `durable`; again while more was staged meanwhile.
+   */
+  private async storeStaged(): Promise<void> {
+    while (this.staged.length > 0 && !this.closed) {
+      const batch = this.staged.splice(0)
+      // Everything integrated so far is in this batch or stored before it (peer and catch-up
+      // content was stored by whoever wrote it), so once this batch is stored, this vector is durable.
+      const vector = Y.encodeStateVector(this.doc)
+      const changes = batch.filter((b): b is Staged & { update: Uint8Array } => b.update !== null)
+      if (changes.length > 0) {
+        const bytes = changes.reduce((n, b) => n + b.update.length, 0)
+        const single = changes.length === 1 ? changes[0] : undefined
+        const merged = single ? single.update : Y.mergeUpdates(changes.map((b) => b.update))
+        try {
+          await this.persist(merged)
+        } catch {
+          return // the room has failed and closed its connections; their senders still hold it all
+        } finally {
+          this.unstoredBytes -= bytes
+        }
+        // One change goes to everyone but its sender; a batch goes to everyone as one message
+        // (a sender gets its own content back, which Yjs ignores, and any compensation of it).
+        this.broadcast(syncUpdateMessage(merged), single?.rejected ? undefined : single?.from)
+        for (const b of changes) if (b.rejected) b.from.sendExt(encodeRejected([...b.rejected]))
+        const touched = new Set<string>()
+        for (const b of changes) b.touched?.forEach((i) => touched.add(i))
+        this.announce(touched)
+      }
+      const durable = encodeDurable(vector)
+      for (const conn of new Set(batch.map((b) => b.from))) if (conn.isOpen) conn.sendExt(durable)
+    }
   }
 
   /** Runs `fn` and collects what it changed: the merged update and the items it touched. */
@@ -416,6 +492,7 @@ export class Room {
     }
     this.metrics.storeLatency.observe((performance.now() - started) / 1000)
     this.storedBytes += update.length
+    this.metrics.storeBatches++
     if (this.fanout.shared) {
       // Stored first, published second: an instance that misses this catches up from the store.
       this.fanout.publishUpdate(this.tenant, update).catch((err: unknown) => console.error(`[relay] fan-out of ${this.tenant} failed`, err))
@@ -459,13 +536,15 @@ export class Room {
    * server changes at once (the duty already holds the queue).
    */
   exclusive<T>(fn: (session: DocumentSession) => Promise<T>): Promise<T> {
-    return this.queue.run(() => {
+    return this.queue.run(async () => {
+      await this.flush() // the duty sees what is stored
       if (this.closed) throw new RoomClosed(`${this.tenant} is closed`)
       return fn({ doc: this.doc, index: this.index, change: (reason, f) => this.applyServerChange(reason, f) })
     })
   }
 
   private async applyServerChange<T>(reason: ServerReason, fn: (doc: Y.Doc, index: LedgerIndex) => T): Promise<T> {
+    await this.flush() // stored in order, and the `durable` below covers what came before
     if (this.closed) throw new RoomClosed(`${this.tenant} is closed`)
     const { result, update, touched } = this.capture(() =>
       Y.transact(this.doc, () => fn(this.doc, this.index), { source: 'server', reason } satisfies Origin),
@@ -531,6 +610,7 @@ export class Room {
   async unload(name: Parameters<Connection['close']>[0] = 'serviceRestart'): Promise<void> {
     if (this.closed) return
     await this.queue.run(async () => {
+      await this.flush()
       if (this.closed) return
       await this.compact()
       this.closeAll(name)
