@@ -1,6 +1,6 @@
 /** What only the SQLite store has to prove: its file, its settings, migrations, and real crashes. */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { killTestUpdate } from '../../test/support/sqlite-kill-test-update.js'
-import { MIGRATIONS } from './sqlite-migrations.js'
+import { MIGRATIONS, migrate } from './sqlite-migrations.js'
 import { openSqliteStorage, SQLITE_FILE_NAME } from './sqlite.js'
 import { StorageError } from './types.js'
 
@@ -123,5 +123,58 @@ describe('SQLite storage', () => {
     expect(error).toBeInstanceOf(StorageError)
     expect((error as StorageError).code).toBe('unavailable')
     expect((error as StorageError).message).toContain('newer')
+  })
+
+  it('[STORE-12] an append writes only the update, however large the compacted state (WAL growth, not time)', async () => {
+    const storage = openSqliteStorage(dir)
+    const path = join(dir, SQLITE_FILE_NAME)
+    try {
+      await storage.createTenant({ id: 'acme', name: 'Acme' })
+      await storage.appendUpdate('acme', new Uint8Array([1, 2, 3]))
+      const state = new Uint8Array(4 * 1024 * 1024).fill(7)
+      await storage.compactDocument('acme', state, 1)
+      const other = new Database(path)
+      try {
+        other.pragma('wal_checkpoint(TRUNCATE)')
+      } finally {
+        other.close()
+      }
+      expect(statSync(`${path}-wal`).size).toBe(0)
+      for (let i = 0; i < 10; i++) await storage.appendUpdate('acme', new Uint8Array(300).fill(i + 1))
+      // Ten small appends: a few pages each. Rewriting the state would add 40 MiB.
+      expect(statSync(`${path}-wal`).size).toBeLessThan(512 * 1024)
+      const loaded = await storage.loadDocument('acme')
+      expect(loaded.state && Buffer.compare(loaded.state, state)).toBe(0) // (toEqual walks 4 MiB slowly)
+      expect(loaded.updates).toHaveLength(10)
+      expect(await storage.documentSize('acme')).toBe(state.length + 3000)
+    } finally {
+      await storage.close()
+    }
+  })
+
+  it('[STORE-11] migration 4 moves compacted states out of the documents row and keeps them', async () => {
+    const path = join(dir, SQLITE_FILE_NAME)
+    const db = new Database(path)
+    try {
+      migrate(db, () => 1, MIGRATIONS.slice(0, 3))
+      db.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)').run('acme', 'Acme', 1)
+      db.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)').run('fresh', 'Fresh', 1)
+      db.prepare('INSERT INTO documents (tenant, state, compacted_through, last_seq, stored_bytes) VALUES (?, ?, ?, ?, ?)').run('acme', Buffer.from([9, 8, 7]), 4, 5, 4)
+      db.prepare('INSERT INTO documents (tenant) VALUES (?)').run('fresh')
+      db.prepare('INSERT INTO document_updates (tenant, seq, bytes, appended_at) VALUES (?, ?, ?, ?)').run('acme', 5, Buffer.from([1]), 1)
+    } finally {
+      db.close()
+    }
+    const storage = openSqliteStorage(dir)
+    try {
+      expect(await storage.loadDocument('acme')).toEqual({ state: new Uint8Array([9, 8, 7]), updates: [new Uint8Array([1])], compactedThrough: 4, lastSeq: 5 })
+      expect(await storage.loadDocument('fresh')).toEqual({ state: null, updates: [], compactedThrough: 0, lastSeq: 0 })
+      expect(await storage.appendUpdate('acme', new Uint8Array([2]))).toBe(6)
+      await storage.compactDocument('acme', new Uint8Array([6, 6]), 6)
+      expect(await storage.loadDocument('acme')).toEqual({ state: new Uint8Array([6, 6]), updates: [], compactedThrough: 6, lastSeq: 6 })
+      expect(await storage.documentSize('acme')).toBe(2)
+    } finally {
+      await storage.close()
+    }
   })
 })

@@ -107,7 +107,8 @@ export const openSqliteStorage = (dataDir: string, options: SqliteStorageOptions
 
   const statements = {
     documentHead: db.prepare<[string], DocumentRow>(
-      'SELECT state, compacted_through, last_seq FROM documents WHERE tenant = ?',
+      `SELECT s.state, d.compacted_through, d.last_seq
+         FROM documents d LEFT JOIN document_states s ON s.tenant = d.tenant WHERE d.tenant = ?`,
     ),
     documentUpdates: db.prepare<[string], { bytes: Buffer }>(
       'SELECT bytes FROM document_updates WHERE tenant = ? ORDER BY seq',
@@ -119,9 +120,12 @@ export const openSqliteStorage = (dataDir: string, options: SqliteStorageOptions
       'INSERT INTO document_updates (tenant, seq, bytes, appended_at) VALUES (?, ?, ?, ?)',
     ),
     deleteUpdatesThrough: db.prepare<[string, number]>('DELETE FROM document_updates WHERE tenant = ? AND seq <= ?'),
-    saveCompaction: db.prepare<[{ state: Uint8Array; throughSeq: number; tenant: string }]>(
-      `UPDATE documents SET state = @state, compacted_through = @throughSeq,
-         stored_bytes = length(@state) + (SELECT COALESCE(SUM(length(bytes)), 0) FROM document_updates WHERE tenant = @tenant)
+    saveState: db.prepare<[string, Uint8Array]>(
+      'INSERT INTO document_states (tenant, state) VALUES (?, ?) ON CONFLICT (tenant) DO UPDATE SET state = excluded.state',
+    ),
+    saveCompaction: db.prepare<[{ size: number; throughSeq: number; tenant: string }]>(
+      `UPDATE documents SET compacted_through = @throughSeq,
+         stored_bytes = @size + (SELECT COALESCE(SUM(length(bytes)), 0) FROM document_updates WHERE tenant = @tenant)
        WHERE tenant = @tenant`,
     ),
     documentSize: db.prepare<[string], { stored_bytes: number }>('SELECT stored_bytes FROM documents WHERE tenant = ?'),
@@ -187,7 +191,8 @@ export const openSqliteStorage = (dataDir: string, options: SqliteStorageOptions
     if (!head) throw unknownTenant(tenant)
     checkCompaction(tenant, state, throughSeq, { compactedThrough: head.compacted_through, lastSeq: head.last_seq })
     statements.deleteUpdatesThrough.run(tenant, throughSeq)
-    statements.saveCompaction.run({ state, throughSeq, tenant })
+    statements.saveState.run(tenant, state)
+    statements.saveCompaction.run({ size: state.byteLength, throughSeq, tenant })
   })
 
   const createTenant = db.transaction((id: string, name: string): TenantRecord => {
