@@ -2,10 +2,12 @@
  * The relay through real parts: a server on port 0, stock y-websocket providers over `ws`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import WS from 'ws'
 import * as Y from 'yjs'
 import { issueTokens } from '../server/auth/tokens.js'
+import { PRESENCE_RENEWAL_MS } from '../server/relay/room.js'
 import { MESSAGE } from '../sync/protocol.js'
 import { seededRandom } from '../sync/ids.js'
 import { SECRET, allSaved, eventually, seedInventory, startTestServer, synced } from './support/server.js'
@@ -264,6 +266,41 @@ describe('relay', () => {
     expect(edna.provider.awareness.getStates().get(ed.doc.clientID)).toMatchObject({ viewing: 'it_1', user: { id: t.users['ed']?.id } })
     expect(edna.provider.awareness.getStates().has(4242)).toBe(false)
     ws.close()
+  })
+
+  it('[PRESENCE-3] presence is broadcast in batches: changes from many devices together within PRESENCE_CHANGE_MS, renewals within PRESENCE_RENEWAL_MS, not one message per device', async () => {
+    const frame = (clientId: number, clock: number, state: unknown) => {
+      const inner = encoding.createEncoder()
+      encoding.writeVarUint(inner, 1)
+      encoding.writeVarUint(inner, clientId)
+      encoding.writeVarUint(inner, clock)
+      encoding.writeVarString(inner, JSON.stringify(state))
+      const e = encoding.createEncoder()
+      encoding.writeVarUint(e, MESSAGE.awareness)
+      encoding.writeVarUint8Array(e, encoding.toUint8Array(inner))
+      return encoding.toUint8Array(e)
+    }
+    const observer = await rawSocket(await t.token('vic'))
+    const arrivals: Array<{ states: number }> = []
+    observer.ws.on('message', (data: Buffer) => {
+      const d = decoding.createDecoder(new Uint8Array(data))
+      if (decoding.readVarUint(d) !== MESSAGE.awareness) return
+      const update = decoding.createDecoder(decoding.readVarUint8Array(d))
+      arrivals.push({ states: decoding.readVarUint(update) })
+    })
+    const devices = await Promise.all(Array.from({ length: 10 }, async () => rawSocket(await t.token('ed'))))
+    await new Promise((r) => setTimeout(r, 300))
+    arrivals.length = 0
+    devices.forEach((d, i) => d.ws.send(frame(5000 + i, 1, { viewing: `it_${i}` })))
+    await eventually(() => expect(arrivals.reduce((n, a) => n + a.states, 0)).toBe(10))
+    expect(arrivals.length).toBeLessThanOrEqual(2) // ten devices, one or two messages
+
+    // Renewals: the same states with a new clock.
+    arrivals.length = 0
+    devices.forEach((d, i) => d.ws.send(frame(5000 + i, 2, { viewing: `it_${i}` })))
+    await eventually(() => expect(arrivals.reduce((n, a) => n + a.states, 0)).toBe(10), PRESENCE_RENEWAL_MS + 5000)
+    expect(arrivals.length).toBeLessThanOrEqual(2)
+    for (const d of [observer, ...devices]) d.ws.close()
   })
 
   it('[SYNC-2] a stock provider without the extension gets no custom messages and still syncs', async () => {

@@ -30,6 +30,16 @@ import type { RelayHooks, RelayLimits } from './types.js'
 /** Pending (not yet integrable) content larger than this is dropped; its sender resends on reconnect. */
 const MAX_PENDING_BYTES = 1024 * 1024
 
+/**
+ * Presence is broadcast in batches: a change (a state added, changed or removed) within this many
+ * ms, a renewal (same state, new clock: every device sends one each 15 s) within PRESENCE_RENEWAL_MS.
+ * Stock relays echo every renewal to every device at once; with 200 devices that is most of what
+ * the server sends, and document updates wait behind it (bench/RESULTS.md, presence).
+ */
+export const PRESENCE_CHANGE_MS = 100
+/** Remote states expire after 30 s without a renewal in y-protocols; one second late is harmless. */
+export const PRESENCE_RENEWAL_MS = 1000
+
 /** Awareness origin of presence that came from another instance (not published again). */
 const PEER = Symbol('peer')
 
@@ -72,6 +82,11 @@ export class Room {
   readonly index: LedgerIndex
   readonly awareness: awarenessProtocol.Awareness
   readonly connections = new Set<Connection>()
+  /** Awareness client ids changed or renewed since the last presence broadcast, and when it is due. */
+  private presencePending = new Set<number>()
+  private presenceChanged = false
+  private presenceTimer: NodeJS.Timeout | null = null
+  private presenceDue = Infinity
   /** Awareness client id → the connection that speaks for it. */
   private readonly presenceOwners = new Map<number, Connection>()
   readonly queue = new SerialQueue()
@@ -109,6 +124,7 @@ export class Room {
     this.index = new LedgerIndex(this.doc)
     this.awareness = new awarenessProtocol.Awareness(this.doc)
     this.awareness.setLocalState(null)
+    this.awareness.on('change', this.onAwarenessChange)
     this.awareness.on('update', this.onAwarenessUpdate)
   }
 
@@ -245,19 +261,40 @@ export class Room {
     for (const c of this.connections) if (c !== except) c.send(data)
   }
 
+  /** Emitted before `update` when a state really changed (not for a renewal). */
+  private readonly onAwarenessChange = (): void => {
+    this.presenceChanged = true
+  }
+
   private readonly onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
     const changed = [...added, ...updated, ...removed]
-    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)
-    const e = encoding.createEncoder()
-    encoding.writeVarUint(e, MESSAGE.awareness)
-    encoding.writeVarUint8Array(e, update)
-    this.broadcast(encoding.toUint8Array(e))
     if (origin !== PEER && this.fanout.shared) {
+      const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed)
       this.fanout.publishAwareness(this.tenant, update).catch((err: unknown) => console.error('[relay] presence fan-out failed', err))
     }
+    for (const id of changed) this.presencePending.add(id)
+    const due = Date.now() + (this.presenceChanged ? PRESENCE_CHANGE_MS : PRESENCE_RENEWAL_MS)
+    this.presenceChanged = false
+    if (due >= this.presenceDue) return
+    if (this.presenceTimer) clearTimeout(this.presenceTimer)
+    this.presenceDue = due
+    this.presenceTimer = setTimeout(this.broadcastPresence, due - Date.now())
+  }
+
+  /** Every pending state (its latest) in one awareness message to every connection. */
+  private readonly broadcastPresence = (): void => {
+    this.presenceTimer = null
+    this.presenceDue = Infinity
+    if (this.closed || this.presencePending.size === 0) return
+    const ids = [...this.presencePending]
+    this.presencePending.clear()
+    const e = encoding.createEncoder()
+    encoding.writeVarUint(e, MESSAGE.awareness)
+    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids))
+    this.broadcast(encoding.toUint8Array(e))
   }
 
   /**
@@ -600,6 +637,8 @@ export class Room {
     if (this.idleTimer) clearTimeout(this.idleTimer)
     for (const c of this.connections) c.close(name)
     this.connections.clear()
+    if (this.presenceTimer) clearTimeout(this.presenceTimer)
+    this.awareness.off('change', this.onAwarenessChange)
     this.awareness.off('update', this.onAwarenessUpdate)
     this.awareness.destroy()
     this.index.destroy()
