@@ -153,6 +153,28 @@ describe('document lifecycle', () => {
     expect(fresh.inv.movementsOf(bolts).length).toBe(13)
   })
 
+  it('[STORE-LOG-2] compaction keeps what another writer appended to the store beside this server; the document is compacted only once the log holds an eighth of the state', async () => {
+    const s = await start({ storage: 'sqlite', limits: { compactEveryUpdates: 3 } })
+    const { admin, shelf, bolts } = await seedInventory(s)
+    // Something else appends to the same document (an operator's tool, a second instance without
+    // Redis): the server never sees it in memory.
+    const outside = new Y.Doc()
+    outside.getMap('scratch').set('note', 'appended beside the server')
+    await s.storage.appendUpdate('acme', Y.encodeStateAsUpdate(outside))
+    for (let i = 0; i < 8; i++) {
+      admin.inv.pick({ item: bolts, location: shelf, quantity: 1 })
+      await eventually(() => expect(allSaved(admin)).toBe(true))
+    }
+    const stored = await s.storage.loadDocument('acme')
+    expect(stored.compactedThrough).toBeGreaterThan(0)
+    const doc = await storedDoc(s)
+    expect(doc.getMap('scratch').get('note')).toBe('appended beside the server')
+    expect(onHandIn(doc, bolts)).toBe(2)
+    // The log after the last compaction is smaller than an eighth of the state, or shorter than 3 appends.
+    const log = stored.updates.reduce((n, u) => n + u.length, 0)
+    expect(stored.updates.length < 3 || log * 8 < (stored.state?.length ?? 0)).toBe(true)
+  })
+
   it('[IDLE-1] a document with no connection is unloaded after idleUnloadMs, and a later client loads it again with everything', async () => {
     const s = await start({ storage: 'sqlite', limits: { idleUnloadMs: 200 } })
     const { admin, shelf, bolts } = await seedInventory(s)

@@ -95,6 +95,11 @@ export class Room {
   private readonly roles = new Map<string, Role>()
   /** Bytes in the store, and bytes accepted but not yet stored (both count against the size limit). */
   private storedBytes = 0
+  /** Bytes of the compacted state in the store (the rest of storedBytes is the update log). */
+  private stateBytes = 0
+  /** The store's last sequence number as this room knows it, and whether only this room appended since the load. */
+  private lastSeq = 0
+  private onlyWriter = true
   private unstoredBytes = 0
   /** Accepted since the last flush, in order. */
   private staged: Staged[] = []
@@ -150,8 +155,10 @@ export class Room {
       throw err
     }
     room.applyStored(stored)
-    room.storedBytes = (stored.state?.length ?? 0) + stored.updates.reduce((n, u) => n + u.length, 0)
+    room.stateBytes = stored.state?.length ?? 0
+    room.storedBytes = room.stateBytes + stored.updates.reduce((n, u) => n + u.length, 0)
     room.appendsSinceCompaction = stored.updates.length
+    room.lastSeq = stored.lastSeq
     // The server writes with a client id of its own, claimed so that nobody can forge it.
     for (;;) {
       const owner = await hooks.claimClientId(tenant, room.doc.clientID, SERVER_USER_ID)
@@ -479,6 +486,7 @@ export class Room {
       }
       const durable = encodeDurable(vector)
       for (const conn of new Set(batch.map((b) => b.from))) if (conn.isOpen) conn.sendExt(durable)
+      await this.maybeCompact()
     }
   }
 
@@ -521,7 +529,9 @@ export class Room {
   private async persist(update: Uint8Array): Promise<void> {
     const started = performance.now()
     try {
-      await this.hooks.store(this.tenant, update)
+      const seq = await this.hooks.store(this.tenant, update)
+      if (seq !== this.lastSeq + 1) this.onlyWriter = false // another instance or tool appended too
+      this.lastSeq = seq
     } catch (err) {
       this.metrics.storeFailures++
       this.fail(err)
@@ -534,25 +544,47 @@ export class Room {
       // Stored first, published second: an instance that misses this catches up from the store.
       this.fanout.publishUpdate(this.tenant, update).catch((err: unknown) => console.error(`[relay] fan-out of ${this.tenant} failed`, err))
     }
-    if (++this.appendsSinceCompaction >= this.limits.compactEveryUpdates) await this.compact()
+    this.appendsSinceCompaction++
+  }
+
+  /**
+   * Compacts after `compactEveryUpdates` appends, once the log also holds an eighth of the state's
+   * bytes: a compaction re-encodes the whole document (a quarter of a second at 100,000
+   * movements), so its cost stays proportional to what was appended, not to the document.
+   */
+  private async maybeCompact(): Promise<void> {
+    if (this.appendsSinceCompaction < this.limits.compactEveryUpdates) return
+    if ((this.storedBytes - this.stateBytes) * 8 < this.stateBytes) return
+    await this.compact()
   }
 
   /** Merges the update log into one state (never fatal: the log stays valid if this fails). */
   async compact(): Promise<void> {
     if (this.appendsSinceCompaction === 0) return
     try {
-      // From the store, not from memory: with several instances, updates another one stored may
-      // not have reached this one yet, and compaction must contain everything up to its seq.
-      const stored = await this.hooks.load(this.tenant)
-      const merged = new Y.Doc()
-      Y.transact(merged, () => {
-        if (stored.state) Y.applyUpdate(merged, stored.state)
-        for (const u of stored.updates) Y.applyUpdate(merged, u)
-      })
-      const state = Y.encodeStateAsUpdate(merged)
-      merged.destroy()
-      await this.hooks.compact(this.tenant, state, stored.lastSeq)
+      let state: Uint8Array
+      let throughSeq: number
+      if (this.onlyWriter && !this.fanout.shared && this.staged.length === 0) {
+        // Nobody else appended since the load and nothing is staged: the document in memory is
+        // exactly what is stored through lastSeq.
+        state = Y.encodeStateAsUpdate(this.doc)
+        throughSeq = this.lastSeq
+      } else {
+        // From the store: with several instances, updates another one stored may not have
+        // reached this one yet, and compaction must contain everything up to its seq.
+        const stored = await this.hooks.load(this.tenant)
+        const merged = new Y.Doc()
+        Y.transact(merged, () => {
+          if (stored.state) Y.applyUpdate(merged, stored.state)
+          for (const u of stored.updates) Y.applyUpdate(merged, u)
+        })
+        state = Y.encodeStateAsUpdate(merged)
+        merged.destroy()
+        throughSeq = stored.lastSeq
+      }
+      await this.hooks.compact(this.tenant, state, throughSeq)
       this.storedBytes = state.length
+      this.stateBytes = state.length
       this.appendsSinceCompaction = 0
     } catch (err) {
       this.metrics.storeFailures++
@@ -593,6 +625,7 @@ export class Room {
       this.broadcast(syncUpdateMessage(update))
       const durable = encodeDurable(Y.encodeStateVector(this.doc))
       for (const c of this.connections) c.sendExt(durable)
+      await this.maybeCompact()
     }
     return result
   }
