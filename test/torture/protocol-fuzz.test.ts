@@ -367,13 +367,22 @@ const runFuzz = async (seed: number, target: number): Promise<void> => {
     const code = await Promise.race([closed, sleep(5000).then(() => -1)])
     stats.closes[String(code)] = (stats.closes[String(code)] ?? 0) + 1
   }
+  const started = Date.now()
+  // Progress (every tenth of the run): how fast, how big the document, how much memory.
+  const progress = openSqliteStorage(dataDir)
+  cleanups.push(() => progress.close())
+  let nextReport = target / 10
   const workers = Array.from({ length: 4 }, async () => {
     while (stats.frames < target) {
+      if (stats.frames >= nextReport) {
+        nextReport += target / 10
+        const bytes = await progress.documentSize('acme')
+        console.info(`[FUZZ-PROTO-1] seed ${seed}: ${stats.frames} frames, ${((Date.now() - started) / 1000).toFixed(0)} s, RSS ${rssMB(server.child.pid ?? -1).toFixed(0)} MB, document ${(bytes / 1024).toFixed(0)} KiB stored, ${writer.doc.getArray(ROOT.movements).length} movements`)
+      }
       await connection()
       expect(server.child.exitCode, `seed ${seed}: the server died:\n${server.output.slice(-20).join('')}`).toBeNull()
     }
   })
-  const started = Date.now()
   await Promise.all(workers)
   const fuzzSeconds = (Date.now() - started) / 1000
   writing = false
