@@ -9,9 +9,8 @@ import { bootstrapFirstAdmin } from './bootstrap.js'
 import { ConfigError, loadConfig } from './config.js'
 import { DataDirInUse, lockDataDir } from './data-dir-lock.js'
 import { startServer } from './server.js'
-import { RedisFanout } from './scale/redis-fanout.js'
-import { RedisLeases } from './scale/leases.js'
-import { openPostgresStorage } from './storage/postgres.js'
+import type { Fanout } from './scale/fanout.js'
+import type { DutyLeases } from './scale/leases.js'
 import { openSqliteStorage } from './storage/sqlite.js'
 
 const main = async (): Promise<void> => {
@@ -19,16 +18,20 @@ const main = async (): Promise<void> => {
   mkdirSync(config.dataDir, { recursive: true })
   // SQLite in DATA_DIR belongs to one server; Postgres is shared by design (several instances).
   const lock = config.databaseUrl === undefined ? lockDataDir(config.dataDir) : null
+  // pg and ioredis are loaded only when configured: one instance on SQLite never needs them, and
+  // they would cost its memory (docs/OPERATIONS.md, "Memory").
   const storage = config.databaseUrl === undefined
     ? openSqliteStorage(config.dataDir)
-    : await openPostgresStorage(config.databaseUrl, { schema: config.databaseSchema })
+    : await (await import('./storage/postgres.js')).openPostgresStorage(config.databaseUrl, { schema: config.databaseSchema })
   const { secret } = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir })
   const first = await bootstrapFirstAdmin(storage)
-  const fanout = config.redisUrl === undefined ? undefined : new RedisFanout({ url: config.redisUrl, prefix: config.redisPrefix })
-  const leases =
-    config.redisUrl === undefined || fanout === undefined
-      ? undefined
-      : new RedisLeases({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: fanout.instanceId })
+  let fanout: Fanout | undefined
+  let leases: DutyLeases | undefined
+  if (config.redisUrl !== undefined) {
+    const [{ RedisFanout }, { RedisLeases }] = await Promise.all([import('./scale/redis-fanout.js'), import('./scale/redis-leases.js')])
+    fanout = new RedisFanout({ url: config.redisUrl, prefix: config.redisPrefix })
+    leases = new RedisLeases({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: fanout.instanceId })
+  }
   const server = await startServer({
     storage,
     secret,

@@ -1,7 +1,8 @@
 /** Duty leases: one instance per tenant does the server duties, and a dead holder's duties move. */
 import { afterEach, describe, expect, it } from 'vitest'
 import { dropPrefix, freshPrefix, testRedisUrl } from '../../test/support/redis.js'
-import { LocalLeases, RedisLeases } from './leases.js'
+import { LocalLeases } from './leases.js'
+import { RedisLeases } from './redis-leases.js'
 
 describe('duty leases', () => {
   it('[LEASE-1] a single instance always holds every tenant', async () => {
