@@ -1,7 +1,8 @@
 /**
  * The three relays as child processes, and what /proc says about them.
  *
- * - Quartermaster: `node --import tsx server/main.ts` (as `npm start` runs it) on SQLite in a fresh
+ * - Quartermaster: `node dist/server-bundle/main.js`, the bundle `npm start` builds (server/build.ts,
+ *   rebuilt here when older than its sources) and runs with plain node, on SQLite in a fresh
  *   temporary DATA_DIR, authentication on (a fixed AUTH_SECRET; tokens minted with issueTokens),
  *   validation and durable storage on as always, and the per-connection limits raised so that they
  *   do not throttle the load (listed in QM_BENCH_ENV).
@@ -16,6 +17,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { issueTokens } from '../../server/auth/tokens.js'
+import { buildServer } from '../../server/build.js'
 import { openSqliteStorage } from '../../server/storage/sqlite.js'
 import type { Role } from '../../sync/origin.js'
 import type { ServerKind } from './wire.js'
@@ -147,12 +149,14 @@ export const startRelay = async (kind: ServerKind, options: StartOptions): Promi
     await storage.close()
   }
 
+  // What `npm start` runs: the same build step, then the bundle with plain node.
+  const entry = kind === 'quartermaster' ? (await buildServer({ ifNeeded: true })).entry : ''
   let child: ChildProcess
   const launch = async (): Promise<number> => {
     if (kind === 'quartermaster') {
       // BENCH_QM_NODE_OPTIONS: extra flags for Quartermaster's node (e.g. --cpu-prof), to find what limits it.
       const extra = (process.env.BENCH_QM_NODE_OPTIONS ?? '').split(' ').filter(Boolean)
-      child = spawn(process.execPath, [...extra, '--import', 'tsx', 'server/main.ts'], {
+      child = spawn(process.execPath, [...extra, entry], {
         cwd: ROOT_DIR,
         env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir ?? '', AUTH_SECRET: BENCH_SECRET, ...QM_BENCH_ENV },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,8 @@
-/** The real server as a child process (`node --import tsx server/main.ts`), for kill and CLI tests. */
+/**
+ * The real server as a child process (`node --import tsx server/main.ts`), for kill and CLI tests.
+ * The sources under tsx, not the bundle `npm start` runs (dist/server-bundle): no build step, and
+ * parallel suites never race to write one. server/build.test.ts starts the bundle.
+ */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import WS from 'ws'
