@@ -4,6 +4,7 @@
  * ledger; a transaction costs time in proportion to what it changed.
  */
 import * as Y from 'yjs'
+import './yjs-runs.js'
 import { SharedValue, collectChanges, isEmptyChangeSet } from './changes.js'
 import type { ChangeSet, EntityChange } from './changes.js'
 import { ROOT, parseBaselineKey } from './schema.js'

@@ -1,5 +1,6 @@
 /** Writing to the ledger. */
 import type * as Y from 'yjs'
+import './yjs-runs.js'
 
 /**
  * Appends records to the end of the ledger. `insert(length)` rather than `push`: Yjs 13.6's push
