@@ -57,6 +57,10 @@ export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array,
  *   content when it arrives, in someone else's change, where no rule judges it: a forged delete
  *   set naming another device's future clocks silently erased its next movements ([VAL-18],
  *   [FUZZ-PROTO-3]).
+ * - content placed next to, or inside, another device's content that is not here yet. Yjs would
+ *   keep it pending and integrate it with whichever change brings that content, where its own
+ *   sender is not judged: a peer's update (applied without rules) or the compaction of the
+ *   document in memory would let it through unjudged ([VAL-19]).
  * Throws if the update does not decode.
  */
 export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): boolean => {
@@ -68,9 +72,15 @@ export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): boolean => 
     if (!to.has(client) && s.id.clock > Y.getState(doc.store, client)) return true
     to.set(client, s.id.clock + s.length)
   }
+  const known = (client: number): number => Math.max(Y.getState(doc.store, client), to.get(client) ?? 0)
+  const missing = (id: Y.ID | null): boolean => id !== null && id.clock >= known(id.client)
+  for (const s of structs) {
+    if (!(s instanceof Y.Item)) continue
+    if (missing(s.origin) || missing(s.rightOrigin)) return true
+    if (s.parent instanceof Y.ID && missing(s.parent)) return true
+  }
   for (const [client, ranges] of ds.clients) {
-    const known = Math.max(Y.getState(doc.store, client), to.get(client) ?? 0)
-    for (const r of ranges) if (r.clock + r.len > known) return true
+    for (const r of ranges) if (r.clock + r.len > known(client)) return true
   }
   return false
 }

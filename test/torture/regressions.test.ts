@@ -1,5 +1,5 @@
 /**
- * Bugs the torture suites found, each pinned as a focused test (the suites' own pinned seeds replay
+ * Bugs the torture suites found, and their near relatives, each pinned as a focused test (the suites' own pinned seeds replay
  * the runs that found them; a seed may stop reaching its bug when a generator changes, these do not).
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -109,6 +109,30 @@ describe('bugs the torture suites found (focused regressions)', () => {
     expect(goodInbox.heldCount).toBe(0)
     expect((server.getMap(ROOT.items).get(bolts) as Y.Map<unknown>).has('barcode')).toBe(false)
     expect(JSON.stringify(documentState(server))).toBe(JSON.stringify(documentState(good)))
+  })
+
+  it('[VAL-19] content placed next to another device\'s content the server does not have yet waits, and is judged as its sender\'s when it applies', () => {
+    const { server, shelf, bolts, goodInv, updates, goodInbox, malloryInbox } = guardedTrio()
+    goodInv.receive({ item: bolts, location: shelf, quantity: 1 })
+    const goodMovement = updates.shift() as Uint8Array // not at the server yet
+    // Mallory has the good device's movement (a server restored from a backup, or a forged frame)
+    // and appends after it a movement that names the good device's user.
+    const mallory = fork(goodInv.doc)
+    const sent: Uint8Array[] = []
+    mallory.on('update', (u: Uint8Array) => sent.push(u))
+    const ledger = mallory.getArray<unknown>(ROOT.movements)
+    ledger.insert(ledger.length, [{ id: 'mv_placedafter1', item: bolts, location: shelf, delta: 900, kind: 'receive', by: 'good', at: 1 }])
+    expect(malloryInbox.receive(sent[0] as Uint8Array)).toEqual([])
+    expect(malloryInbox.heldCount).toBe(1)
+    // Yjs never holds it: it would integrate inside the good device's change, judged as the good device's.
+    expect(server.store.pendingStructs).toBeNull()
+    expect(goodInbox.receive(goodMovement)).toEqual([])
+    expect(server.getArray<Movement>(ROOT.movements).toArray().map((m) => m.delta)).toEqual([1])
+    // Mallory's next update lets the held one go, judged as Mallory's.
+    const violations = malloryInbox.receive(new Uint8Array([0, 0]))
+    expect(violations.map((v) => v.code)).toEqual(['author-mismatch'])
+    expect(malloryInbox.heldCount).toBe(0)
+    expect(server.getArray<Movement>(ROOT.movements).toArray().map((m) => m.delta)).toEqual([1])
   })
 
   describe('through the relay', () => {
