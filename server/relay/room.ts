@@ -564,9 +564,11 @@ export class Room {
     try {
       let state: Uint8Array
       let throughSeq: number
-      if (this.onlyWriter && !this.fanout.shared && this.staged.length === 0) {
-        // Nobody else appended since the load and nothing is staged: the document in memory is
-        // exactly what is stored through lastSeq.
+      const store = this.doc.store
+      if (this.onlyWriter && !this.fanout.shared && this.staged.length === 0 && store.pendingStructs === null && store.pendingDs === null) {
+        // Nobody else appended since the load, nothing is staged and nothing waits to integrate
+        // (encodeStateAsUpdate would write that out unjudged): the document in memory is exactly
+        // what is stored through lastSeq.
         state = Y.encodeStateAsUpdate(this.doc)
         throughSeq = this.lastSeq
       } else {
