@@ -75,7 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'compacted states in their own table',
     // SQLite rewrites a whole row when any column of it changes: with the compacted state in the
     // documents row, every append (which bumps last_seq) rewrote the state too, 28 ms per append
-    // at 15 MB (bench/RESULTS.md, relay-throughput). The counters stay; the state moves out.
+    // at 15 MB (bench/RESULTS.md, relays). The counters stay; the state moves out.
     sql: `
       CREATE TABLE document_states (
         tenant TEXT PRIMARY KEY REFERENCES documents (tenant),
