@@ -49,7 +49,7 @@ export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array,
 }
 
 /**
- * Whether `update` needs content that `doc` does not have yet, and must wait for it:
+ * What `update` needs first that `doc` does not have yet (null: nothing), so that it must wait:
  * - content that builds on content of its sender that is not here yet. Yjs would hold such content
  *   back but apply the update's deletions at once, so a rename would be judged as the removal of a
  *   required field ([VAL-17]);
@@ -63,26 +63,33 @@ export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array,
  *   document in memory would let it through unjudged ([VAL-19]).
  * Throws if the update does not decode.
  */
-export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): boolean => {
+export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): Awaited | null => {
   const { structs, ds } = Y.decodeUpdate(update)
   // Structs come grouped by client, each group in clock order.
   const to = new Map<number, number>()
   for (const s of structs) {
     const client = s.id.client
-    if (!to.has(client) && s.id.clock > Y.getState(doc.store, client)) return true
+    if (!to.has(client) && s.id.clock > Y.getState(doc.store, client)) return { client, state: s.id.clock }
     to.set(client, s.id.clock + s.length)
   }
   const known = (client: number): number => Math.max(Y.getState(doc.store, client), to.get(client) ?? 0)
-  const missing = (id: Y.ID | null): boolean => id !== null && id.clock >= known(id.client)
+  const missing = (id: Y.ID | null): id is Y.ID => id !== null && id.clock >= known(id.client)
   for (const s of structs) {
     if (!(s instanceof Y.Item)) continue
-    if (missing(s.origin) || missing(s.rightOrigin)) return true
-    if (s.parent instanceof Y.ID && missing(s.parent)) return true
+    for (const id of [s.origin, s.rightOrigin, s.parent instanceof Y.ID ? s.parent : null]) {
+      if (missing(id)) return { client: id.client, state: id.clock + 1 }
+    }
   }
   for (const [client, ranges] of ds.clients) {
-    for (const r of ranges) if (r.clock + r.len > known(client)) return true
+    for (const r of ranges) if (r.clock + r.len > known(client)) return { client, state: r.clock + r.len }
   }
-  return false
+  return null
+}
+
+/** What a held update waits for first: the document's state of `client` to reach `state`. */
+export interface Awaited {
+  readonly client: number
+  readonly state: number
 }
 
 export class TooManyHeldUpdates extends Error {
@@ -95,7 +102,7 @@ export class TooManyHeldUpdates extends Error {
  * its sync step 2 after a reconnect), then goes through applyGuarded like any other.
  */
 export class GuardedInbox {
-  private readonly held: Uint8Array[] = []
+  private readonly held: Array<{ readonly update: Uint8Array; awaited: Awaited }> = []
   private heldBytes = 0
 
   constructor(
@@ -112,25 +119,42 @@ export class GuardedInbox {
 
   /** Applies what can be applied now; returns the violations of everything applied. */
   receive(update: Uint8Array): Violation[] {
-    if (missingPredecessors(this.doc, update)) {
-      this.held.push(update)
+    const awaited = missingPredecessors(this.doc, update)
+    if (awaited) {
+      this.held.push({ update, awaited })
       this.heldBytes += update.length
       if (this.heldBytes > this.maxHeldBytes) {
         throw new TooManyHeldUpdates(`${this.heldBytes} bytes of updates wait for content that never arrived`)
       }
       return []
     }
-    const violations = applyGuarded(this.doc, this.index, update, this.options)
-    // Anything held that can go now, in arrival order, until nothing more can.
+    return [...applyGuarded(this.doc, this.index, update, this.options), ...this.release()]
+  }
+
+  /**
+   * Applies what was held and can go now, in arrival order, until nothing more can; returns the
+   * violations of what it applied. Call it whenever the document gained content by another way
+   * (another connection, another instance): what a held update waits for may be there now. An
+   * update is decoded again only once what it waited for first has arrived, so calling this often
+   * costs little while nothing it waits for arrives.
+   */
+  release(): Violation[] {
+    const violations: Violation[] = []
     for (let i = 0; i < this.held.length; ) {
-      const next = this.held[i] as Uint8Array
-      if (missingPredecessors(this.doc, next)) {
+      const next = this.held[i] as { readonly update: Uint8Array; awaited: Awaited }
+      if (Y.getState(this.doc.store, next.awaited.client) < next.awaited.state) {
+        i++
+        continue
+      }
+      const awaited = missingPredecessors(this.doc, next.update)
+      if (awaited) {
+        next.awaited = awaited
         i++
         continue
       }
       this.held.splice(i, 1)
-      this.heldBytes -= next.length
-      violations.push(...applyGuarded(this.doc, this.index, next, this.options))
+      this.heldBytes -= next.update.length
+      violations.push(...applyGuarded(this.doc, this.index, next.update, this.options))
       i = 0
     }
     return violations

@@ -203,6 +203,7 @@ export class Room {
       if (merged === null) return
       this.broadcast(syncUpdateMessage(merged))
       this.announce(touched)
+      this.releaseHeld()
     })
   }
 
@@ -230,6 +231,7 @@ export class Room {
       if (merged === null) return
       this.broadcast(syncUpdateMessage(merged))
       this.announce(touched)
+      this.releaseHeld()
     })
   }
 
@@ -411,19 +413,52 @@ export class Room {
       this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
       return
     }
-    const { result: violations, update: merged } = step
     this.dropOversizedPending()
-    if (merged === null) {
+    if (step.update === null) {
       this.stage({ update: null, touched: null, from: conn, rejected: null })
       return
     }
+    this.stageAccepted(conn, step.result, step.update, step.touched)
+    this.releaseHeld()
+  }
+
+  /** Stages what a connection's update changed, with the violations to tell its sender. */
+  private stageAccepted(conn: Connection, violations: readonly Violation[], update: Uint8Array, touched: Set<string>): void {
     this.metrics.updatesAccepted++
     if (violations.length > 0) {
       this.metrics.updatesRejected++
       this.metrics.violations += violations.length
     }
     const rejected = violations.length > 0 ? violations.map(({ code, message, path }) => ({ code, message, path })) : null
-    this.stage({ update: merged, touched: step.touched, from: conn, rejected })
+    this.stage({ update, touched, from: conn, rejected })
+  }
+
+  /**
+   * [VAL-20] The document gained content (from a connection, another instance or the store): what
+   * connections hold in their inboxes may apply now, judged as their senders' and staged like any
+   * of their updates, rather than waiting for each sender's next message. Repeats while anything
+   * applies, since what one releases may be what another waits for.
+   */
+  private releaseHeld(): void {
+    for (let progress = true; progress; ) {
+      progress = false
+      for (const conn of this.connections) {
+        const inbox = conn.inbox
+        if (!inbox || inbox.heldCount === 0 || !conn.isOpen || !conn.session) continue
+        let step: Captured<Violation[]>
+        try {
+          step = this.capture(() => inbox.release())
+        } catch (err) {
+          this.metrics.protocolErrors++
+          this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
+          continue
+        }
+        this.dropOversizedPending()
+        if (step.update === null) continue
+        this.stageAccepted(conn, step.result, step.update, step.touched)
+        progress = true
+      }
+    }
   }
 
   /**

@@ -3,6 +3,7 @@
  * the runs that found them; a seed may stop reaching its bug when a generator changes, these do not).
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import WS from 'ws'
 import * as Y from 'yjs'
@@ -155,6 +156,47 @@ describe('bugs the torture suites found (focused regressions)', () => {
       await eventually(() => expect(watcher.inv.onHand(bolts)).toBe(15))
       expect(watcher.inv.movements.length).toBe(admin.inv.movements.length)
       ws.close()
+    })
+
+    it('[VAL-20] a held update applies when what it waits for arrives from another device, without another message from its sender', async () => {
+      t = await startTestServer()
+      const { admin, shelf, bolts } = await seedInventory(t)
+      const watcher = await t.client('edna')
+      await synced(watcher)
+      await eventually(() => expect(watcher.inv.onHand(bolts)).toBe(10))
+      // A device's movement the server does not have yet (as after the server was restored from a
+      // backup), and Ed's device, which has it, appending its own movement after it.
+      const good = fork(admin.doc)
+      const goodUpdates: Uint8Array[] = []
+      good.on('update', (u: Uint8Array) => goodUpdates.push(u))
+      new Inventory(good, { userId: t.users['admin']?.id ?? '', random: seededRandom(3) }).receive({ item: bolts, location: shelf, quantity: 1 })
+      const ed = fork(good)
+      const edUpdates: Uint8Array[] = []
+      ed.on('update', (u: Uint8Array) => edUpdates.push(u))
+      new Inventory(ed, { userId: t.users['ed']?.id ?? '', random: seededRandom(4) }).receive({ item: bolts, location: shelf, quantity: 2 })
+      const open = async (username: string) => {
+        const ws = new WS(`${t.server.wsUrl}/acme?ext=1&token=${encodeURIComponent(await t.token(username))}`)
+        const durable: Array<Map<number, number>> = []
+        ws.on('message', (m: Buffer) => {
+          const d = decoding.createDecoder(new Uint8Array(m))
+          if (decoding.readVarUint(d) === MESSAGE.durable) durable.push(Y.decodeStateVector(decoding.readVarUint8Array(d)))
+        })
+        await new Promise<void>((resolve) => ws.once('message', () => resolve()))
+        return { ws, durable }
+      }
+      // Ed's device sends only its own movement, once, and then stays quiet: it waits at the server.
+      const edSocket = await open('ed')
+      edSocket.ws.send(syncUpdate(edUpdates[0] as Uint8Array))
+      await eventually(() => expect(edSocket.durable.length).toBeGreaterThan(0))
+      expect(watcher.inv.movements.length).toBe(1)
+      // The other device's movement arrives: Ed's applies with it, is stored, relayed and acknowledged.
+      const goodSocket = await open('admin')
+      goodSocket.ws.send(syncUpdate(goodUpdates[0] as Uint8Array))
+      await eventually(() => expect(watcher.inv.onHand(bolts)).toBe(13))
+      expect(watcher.inv.movements.toArray().map((m) => m.by).sort()).toEqual([t.users['admin']?.id, t.users['admin']?.id, t.users['ed']?.id].sort())
+      await eventually(() => expect(edSocket.durable.some((sv) => (sv.get(ed.clientID) ?? 0) >= Y.getState(ed.store, ed.clientID))).toBe(true))
+      edSocket.ws.close()
+      goodSocket.ws.close()
     })
 
     it('[FUZZ-PROTO-2] a frame cut short in its delete set is refused whole: no late joiner ever sees its content', async () => {
