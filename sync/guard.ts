@@ -63,7 +63,7 @@ export const applyGuarded = (doc: Y.Doc, index: LedgerIndex, update: Uint8Array,
  *   document in memory would let it through unjudged ([VAL-19]).
  * Throws if the update does not decode.
  */
-export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): Awaited | null => {
+export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): WaitsFor | null => {
   const { structs, ds } = Y.decodeUpdate(update)
   // Structs come grouped by client, each group in clock order.
   const to = new Map<number, number>()
@@ -87,7 +87,7 @@ export const missingPredecessors = (doc: Y.Doc, update: Uint8Array): Awaited | n
 }
 
 /** What a held update waits for first: the document's state of `client` to reach `state`. */
-export interface Awaited {
+export interface WaitsFor {
   readonly client: number
   readonly state: number
 }
@@ -102,7 +102,7 @@ export class TooManyHeldUpdates extends Error {
  * its sync step 2 after a reconnect), then goes through applyGuarded like any other.
  */
 export class GuardedInbox {
-  private readonly held: Array<{ readonly update: Uint8Array; awaited: Awaited }> = []
+  private readonly held: Array<{ readonly update: Uint8Array; waitsFor: WaitsFor }> = []
   private heldBytes = 0
 
   constructor(
@@ -119,9 +119,9 @@ export class GuardedInbox {
 
   /** Applies what can be applied now; returns the violations of everything applied. */
   receive(update: Uint8Array): Violation[] {
-    const awaited = missingPredecessors(this.doc, update)
-    if (awaited) {
-      this.held.push({ update, awaited })
+    const waitsFor = missingPredecessors(this.doc, update)
+    if (waitsFor) {
+      this.held.push({ update, waitsFor })
       this.heldBytes += update.length
       if (this.heldBytes > this.maxHeldBytes) {
         throw new TooManyHeldUpdates(`${this.heldBytes} bytes of updates wait for content that never arrived`)
@@ -141,14 +141,14 @@ export class GuardedInbox {
   release(): Violation[] {
     const violations: Violation[] = []
     for (let i = 0; i < this.held.length; ) {
-      const next = this.held[i] as { readonly update: Uint8Array; awaited: Awaited }
-      if (Y.getState(this.doc.store, next.awaited.client) < next.awaited.state) {
+      const next = this.held[i] as { readonly update: Uint8Array; waitsFor: WaitsFor }
+      if (Y.getState(this.doc.store, next.waitsFor.client) < next.waitsFor.state) {
         i++
         continue
       }
-      const awaited = missingPredecessors(this.doc, next.update)
-      if (awaited) {
-        next.awaited = awaited
+      const waitsFor = missingPredecessors(this.doc, next.update)
+      if (waitsFor) {
+        next.waitsFor = waitsFor
         i++
         continue
       }
