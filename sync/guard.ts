@@ -92,6 +92,12 @@ export interface WaitsFor {
   readonly state: number
 }
 
+/** An update in an inbox, and what it waits for first (updated as that arrives). */
+interface Held {
+  readonly update: Uint8Array
+  waitsFor: WaitsFor
+}
+
 export class TooManyHeldUpdates extends Error {
   override readonly name = 'TooManyHeldUpdates'
 }
@@ -102,7 +108,7 @@ export class TooManyHeldUpdates extends Error {
  * its sync step 2 after a reconnect), then goes through applyGuarded like any other.
  */
 export class GuardedInbox {
-  private readonly held: Array<{ readonly update: Uint8Array; waitsFor: WaitsFor }> = []
+  private readonly held: Held[] = []
   private heldBytes = 0
 
   constructor(
@@ -141,7 +147,7 @@ export class GuardedInbox {
   release(): Violation[] {
     const violations: Violation[] = []
     for (let i = 0; i < this.held.length; ) {
-      const next = this.held[i] as { readonly update: Uint8Array; waitsFor: WaitsFor }
+      const next = this.held[i] as Held
       if (Y.getState(this.doc.store, next.waitsFor.client) < next.waitsFor.state) {
         i++
         continue

@@ -369,6 +369,12 @@ export class Room {
     conn.sendExt(encodeRejected(rejected))
   }
 
+  /** An update that decoded but that Yjs could not apply. */
+  private refuseUnapplicable(conn: Connection, err: unknown): void {
+    this.metrics.protocolErrors++
+    this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
+  }
+
   private async integrate(conn: Connection, update: Uint8Array): Promise<void> {
     if (this.closed || !conn.isOpen || !conn.session) return
     const session = conn.session
@@ -409,8 +415,7 @@ export class Room {
         conn.close('badRequest', 'updates wait for content that never arrived')
         return
       }
-      this.metrics.protocolErrors++
-      this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
+      this.refuseUnapplicable(conn, err)
       return
     }
     this.dropOversizedPending()
@@ -449,8 +454,7 @@ export class Room {
         try {
           step = this.capture(() => inbox.release())
         } catch (err) {
-          this.metrics.protocolErrors++
-          this.refuse(conn, [{ code: 'malformed-update', message: `the update could not be applied: ${(err as Error).message}`, path: '' }])
+          this.refuseUnapplicable(conn, err)
           continue
         }
         this.dropOversizedPending()
