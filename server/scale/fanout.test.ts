@@ -1,4 +1,6 @@
 /** One contract for fan-out between instances, run against the in-memory hub and real Redis. */
+import { createConnection, createServer } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { dropPrefix, freshPrefix, killConnections, testRedisUrl } from '../../test/support/redis.js'
 import type { Fanout } from './fanout.js'
@@ -127,6 +129,81 @@ if (redisUrl) {
         await b.close()
         await dropPrefix(redisUrl, prefix)
       },
+    }
+  })
+}
+
+/**
+ * A loopback proxy in front of Redis that holds Redis's replies while `holding`, so a test can act
+ * while a client is in the middle of its connection handshake.
+ */
+const handshakeProxy = async (url: string) => {
+  const target = new URL(url)
+  const sockets = new Set<Socket>()
+  const held: Array<() => void> = []
+  let holding = true
+  let sent = ''
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port || 6379) })
+    sockets.add(client).add(upstream)
+    client.on('data', (b: Buffer) => {
+      sent += b.toString('latin1')
+      upstream.write(b)
+    })
+    upstream.on('data', (b: Buffer) => {
+      if (holding) held.push(() => client.write(b))
+      else client.write(b)
+    })
+    for (const [s, other] of [[client, upstream], [upstream, client]] as const) {
+      s.on('error', () => other.destroy())
+      s.on('close', () => other.destroy())
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const proxied = new URL(url)
+  proxied.hostname = '127.0.0.1'
+  proxied.port = String((server.address() as AddressInfo).port)
+  return {
+    url: proxied.toString(),
+    /** What clients have written so far, as text. */
+    sent: () => sent,
+    release: () => {
+      holding = false
+      for (const write of held.splice(0)) write()
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+if (redisUrl) {
+  it('[FAN-6] a tenant subscribed while the connection to Redis is still in its handshake stays subscribed (ioredis#2037)', async () => {
+    const prefix = freshPrefix()
+    const proxy = await handshakeProxy(redisUrl)
+    const a = new RedisFanout({ url: redisUrl, prefix, instanceId: `${prefix}a` })
+    const b = new RedisFanout({ url: proxy.url, prefix, instanceId: `${prefix}b` })
+    try {
+      // b's subscriber connection has written its handshake and waits for the replies.
+      await waitFor(() => proxy.sent().includes(`qm-sub-${prefix}b`))
+      const got: Uint8Array[] = []
+      const sub = b.subscribe('acme', { update: (u) => got.push(u), awareness: () => undefined })
+      // Stock ioredis writes the SUBSCRIBE at once, inside the handshake; give it the chance.
+      await waitFor(() => proxy.sent().includes(`${prefix}doc:acme`), 300).catch(() => undefined)
+      proxy.release()
+      await sub.ready
+      const notices: string[] = []
+      b.onNotice((_tenant, json) => notices.push(json))
+      await a.publishUpdate('acme', Uint8Array.of(7))
+      await waitFor(() => got.length === 1)
+      await a.publishNotice('acme', '{}')
+      await waitFor(() => notices.length === 1)
+    } finally {
+      await a.close()
+      await b.close()
+      await proxy.close()
+      await dropPrefix(redisUrl, prefix)
     }
   })
 }

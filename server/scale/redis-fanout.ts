@@ -31,11 +31,13 @@ export class RedisFanout implements Fanout {
   private readonly prefix: string
   private readonly pub: Redis
   private readonly sub: Redis
-  private readonly handlers = new Map<string, Set<FanoutHandlers>>()
+  private readonly handlers = new Map<string, { readonly set: Set<FanoutHandlers>; readonly ready: Promise<void> }>()
   private readonly resumeListeners = new Set<() => void>()
   private readonly noticeListeners = new Set<(tenant: string, json: string) => void>()
   private everReady = false
   private lost = false
+  /** Waits for the subscriber connection to be ready, while it is not. */
+  private subReady: Promise<void> | null = null
 
   constructor(options: RedisFanoutOptions) {
     this.instanceId = options.instanceId ?? randomUUID()
@@ -58,7 +60,32 @@ export class RedisFanout implements Fanout {
     })
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.deliver(channel.toString(), message))
     // Notices go to every instance, loaded or not: one channel for all tenants.
-    this.sub.subscribe(this.noticeChannel).catch((err: unknown) => console.error('[fanout] could not subscribe to notices', err))
+    this.onSub((sub) => sub.subscribe(this.noticeChannel)).catch((err: unknown) => console.error('[fanout] could not subscribe to notices', err))
+  }
+
+  /**
+   * Runs a (un)subscribe on the subscriber connection once it is ready, in call order. ioredis 5
+   * writes a SUBSCRIBE at once even in the middle of its connection handshake; the reply puts the
+   * connection in subscriber mode, so the ready check that follows (INFO) fails, ioredis reconnects
+   * and forgets the channel, and the caller, told it was subscribed, never hears from it again
+   * (ioredis#2037; test FAN-6).
+   */
+  private onSub<T>(command: (sub: Redis) => Promise<T>): Promise<T> {
+    if (this.sub.status === 'ready') return command(this.sub)
+    this.subReady ??= new Promise<void>((resolve, reject) => {
+      const ready = () => {
+        this.subReady = null
+        this.sub.off('end', end)
+        resolve()
+      }
+      const end = () => {
+        this.subReady = null
+        this.sub.off('ready', ready)
+        reject(new Error('the connection to Redis is closed'))
+      }
+      this.sub.once('ready', ready).once('end', end)
+    })
+    return this.subReady.then(() => command(this.sub))
   }
 
   private get noticeChannel(): string {
@@ -81,10 +108,10 @@ export class RedisFanout implements Fanout {
         for (const l of this.noticeListeners) l(tenant, json)
         return
       }
-      const handlers = this.handlers.get(channel.slice(this.channel('').length))
-      if (!handlers) return
+      const subscribed = this.handlers.get(channel.slice(this.channel('').length))
+      if (!subscribed) return
       const payload = decoding.readVarUint8Array(d)
-      for (const h of handlers) {
+      for (const h of subscribed.set) {
         if (kind === KIND_UPDATE) h.update(payload)
         else if (kind === KIND_AWARENESS) h.awareness(payload)
       }
@@ -94,24 +121,20 @@ export class RedisFanout implements Fanout {
   }
 
   subscribe(tenant: string, handlers: FanoutHandlers): FanoutSubscription {
-    let set = this.handlers.get(tenant)
-    const first = !set
-    if (!set) {
-      set = new Set()
-      this.handlers.set(tenant, set)
+    let subscribed = this.handlers.get(tenant)
+    if (!subscribed) {
+      // Later subscribers of the tenant wait for the same SUBSCRIBE as the first.
+      subscribed = { set: new Set(), ready: this.onSub((sub) => sub.subscribe(this.channel(tenant))).then(() => undefined) }
+      this.handlers.set(tenant, subscribed)
     }
-    set.add(handlers)
-    const ready = first ? this.sub.subscribe(this.channel(tenant)).then(() => undefined) : Promise.resolve()
+    subscribed.set.add(handlers)
     return {
-      ready,
+      ready: subscribed.ready,
       unsubscribe: async () => {
         const current = this.handlers.get(tenant)
-        if (!current) return
-        current.delete(handlers)
-        if (current.size === 0) {
-          this.handlers.delete(tenant)
-          await this.sub.unsubscribe(this.channel(tenant))
-        }
+        if (!current?.set.delete(handlers) || current.set.size > 0) return
+        this.handlers.delete(tenant)
+        await this.onSub((sub) => sub.unsubscribe(this.channel(tenant)))
       },
     }
   }
