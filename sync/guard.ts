@@ -125,6 +125,14 @@ export class GuardedInbox {
 
   /** Applies what can be applied now; returns the violations of everything applied. */
   receive(update: Uint8Array): Violation[] {
+    return [...this.accept(update), ...this.release()]
+  }
+
+  /**
+   * Applies `update` now, or holds it until what it waits for is here (returning no violations);
+   * nothing held is released. Throws TooManyHeldUpdates when the held updates grow past the limit.
+   */
+  accept(update: Uint8Array): Violation[] {
     const waitsFor = missingPredecessors(this.doc, update)
     if (waitsFor) {
       this.held.push({ update, waitsFor })
@@ -134,35 +142,38 @@ export class GuardedInbox {
       }
       return []
     }
-    return [...applyGuarded(this.doc, this.index, update, this.options), ...this.release()]
+    return applyGuarded(this.doc, this.index, update, this.options)
   }
 
   /**
    * Applies what was held and can go now, in arrival order, until nothing more can; returns the
    * violations of what it applied. Call it whenever the document gained content by another way
-   * (another connection, another instance): what a held update waits for may be there now. An
-   * update is decoded again only once what it waited for first has arrived, so calling this often
-   * costs little while nothing it waits for arrives.
+   * (another connection, another instance): what a held update waits for may be there now.
    */
   release(): Violation[] {
     const violations: Violation[] = []
-    for (let i = 0; i < this.held.length; ) {
-      const next = this.held[i] as Held
-      if (Y.getState(this.doc.store, next.waitsFor.client) < next.waitsFor.state) {
-        i++
-        continue
-      }
+    for (let next = this.releaseNext(); next !== null; next = this.releaseNext()) violations.push(...next)
+    return violations
+  }
+
+  /**
+   * Applies the first held update (in arrival order) that can go now and returns its violations;
+   * null when none can. The update leaves the inbox before it is applied, so one that Yjs cannot
+   * apply (the call throws) is not tried again. An update is decoded again only once what it waited
+   * for first has arrived, so calling this often costs little while nothing it waits for arrives.
+   */
+  releaseNext(): Violation[] | null {
+    for (const [i, next] of this.held.entries()) {
+      if (Y.getState(this.doc.store, next.waitsFor.client) < next.waitsFor.state) continue
       const waitsFor = missingPredecessors(this.doc, next.update)
       if (waitsFor) {
         next.waitsFor = waitsFor
-        i++
         continue
       }
       this.held.splice(i, 1)
       this.heldBytes -= next.update.length
-      violations.push(...applyGuarded(this.doc, this.index, next.update, this.options))
-      i = 0
+      return applyGuarded(this.doc, this.index, next.update, this.options)
     }
-    return violations
+    return null
   }
 }

@@ -409,7 +409,7 @@ export class Room {
     let step: Captured<Violation[]>
     const inbox = (conn.inbox ??= new GuardedInbox(this.doc, this.index, { origin: conn.origin, actorOf: this.actorOf(conn) }))
     try {
-      step = this.capture(() => inbox.receive(update))
+      step = this.capture(() => inbox.accept(update))
     } catch (err) {
       if (err instanceof TooManyHeldUpdates) {
         conn.close('badRequest', 'updates wait for content that never arrived')
@@ -441,26 +441,30 @@ export class Room {
   /**
    * [VAL-20] The document gained content (from a connection, another instance or the store): what
    * connections hold in their inboxes may apply now, judged as their senders' and staged like any
-   * of their updates, rather than waiting for each sender's next message. Repeats while anything
-   * applies, since what one releases may be what another waits for.
+   * of their updates, rather than waiting for each sender's next message. Each released update is
+   * captured and staged on its own, so one that Yjs cannot apply costs only itself. Repeats while
+   * anything applies, since what one releases may be what another waits for.
    */
   private releaseHeld(): void {
     for (let progress = true; progress; ) {
       progress = false
       for (const conn of this.connections) {
         const inbox = conn.inbox
-        if (!inbox || inbox.heldCount === 0 || !conn.isOpen || !conn.session) continue
-        let step: Captured<Violation[]>
-        try {
-          step = this.capture(() => inbox.release())
-        } catch (err) {
-          this.refuseUnapplicable(conn, err)
-          continue
+        if (!inbox || !conn.isOpen || !conn.session) continue
+        while (inbox.heldCount > 0) {
+          let step: Captured<Violation[] | null>
+          try {
+            step = this.capture(() => inbox.releaseNext())
+          } catch (err) {
+            this.refuseUnapplicable(conn, err)
+            continue
+          }
+          if (step.result === null) break
+          this.dropOversizedPending()
+          if (step.update === null) continue
+          this.stageAccepted(conn, step.result, step.update, step.touched)
+          progress = true
         }
-        this.dropOversizedPending()
-        if (step.update === null) continue
-        this.stageAccepted(conn, step.result, step.update, step.touched)
-        progress = true
       }
     }
   }
